@@ -1,0 +1,18 @@
+"""llm_memory: parameter counts and memory of Transformer language models.
+
+Every formula is a SymPy expression defined once in this package; the book's
+chapters derive each one and assert that their derivation equals it.
+"""
+
+from . import article, efficiency, memory, parameters, scaling, symbols, units
+from .config import ARTICLE_EXAMPLE, GPT2_SMALL, GPT3_175B, PRESETS, ModelConfig, preset
+from .evaluate import exact, sweep
+from .memory import model_memory_bytes
+from .parameters import ParameterCount, count_params
+
+__all__ = [
+    "ARTICLE_EXAMPLE", "GPT2_SMALL", "GPT3_175B", "PRESETS", "ModelConfig", "ParameterCount",
+    "article", "count_params", "efficiency", "exact", "memory", "model_memory_bytes",
+    "parameters", "preset", "scaling", "sweep", "symbols", "units",
+]
+__version__ = "0.1.0"
