@@ -47,7 +47,8 @@ def test_memory_json(capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["params", "gpt5"], "preset must be one of"),
+        (["params", "gpt5"], "source must be a preset name"),
+        (["params", "missing-dir/config.json"], "config file not found"),
         (["memory", "gpt2", "--batch", "0", "--seq", "8"], "batch must be a positive integer"),
         (["memory", "gpt2", "--batch", "-2", "--seq", "8"], "batch must be a positive integer"),
         (["memory", "gpt2", "--batch", "1.5", "--seq", "8"], "batch must be a positive integer"),
@@ -80,4 +81,4 @@ def test_help_explains_options(capsys):
 def test_console_script_exit_status():
     result = subprocess.run([sys.executable, "-m", "llm_memory.cli", "params", "nope"], capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip().startswith("error: preset must be one of")
+    assert result.stderr.strip().startswith("error: source must be a preset name")

@@ -46,7 +46,7 @@ def test_model_memory_needs_positive_count(bad):
 
 @pytest.mark.parametrize("bad", ["gpt5", "", None, "GPT2"])
 def test_unknown_preset(bad):
-    with pytest.raises(ValueError, match="preset must be one of article-example, gpt2, gpt3-175b"):
+    with pytest.raises(ValueError, match="preset must be one of article-example, gpt2, gpt2-medium, gpt2-large, gpt2-xl, gpt3-175b, llama-2-7b"):
         lm.preset(bad)
 
 

@@ -5,7 +5,8 @@ chapters derive each one and assert that their derivation equals it.
 """
 
 from . import article, efficiency, memory, parameters, scaling, symbols, units
-from .config import ARTICLE_EXAMPLE, GPT2_SMALL, GPT3_175B, PRESETS, ModelConfig, preset
+from .config import ModelConfig
+from .presets import ARTICLE_EXAMPLE, GPT2_SMALL, GPT3_175B, PRESETS, preset
 from .evaluate import exact, sweep
 from .memory import model_memory_bytes
 from .parameters import ParameterCount, count_params

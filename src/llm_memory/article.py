@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import memory, parameters, scaling
-from .config import ARTICLE_EXAMPLE, GPT3_175B
+from .presets import ARTICLE_EXAMPLE, GPT3_175B
 from .evaluate import exact
 from .parameters import count_params
 from .symbols import B, L, N, S, d_ff, d_model
@@ -57,7 +57,7 @@ def errata() -> list[Erratum]:
     layer = exact(parameters.ARTICLE_LAYER, ex)
     total = exact(parameters.ARTICLE_TOTAL_AS_EVALUATED, ex)
     total_untied = exact(parameters.ARTICLE_TOTAL_WITH_OUTPUT, ex)
-    from .config import GPT2_SMALL
+    from .presets import GPT2_SMALL
 
     gpt2 = count_params(GPT2_SMALL).total
     fp32 = memory.model_memory_bytes(total, "fp32")

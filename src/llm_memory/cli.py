@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import memory
-from .config import PRESETS, ModelConfig, preset
+from .config import ModelConfig
+from .presets import PRESETS, preset
 from .evaluate import exact
 from .parameters import count_params
 from .units import format_bytes
@@ -45,7 +47,8 @@ _SIZES = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "n_positions")
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", nargs="?", help=f"a preset name: {', '.join(PRESETS)}")
+    parser.add_argument("source", nargs="?",
+                        help=f"a preset name ({', '.join(PRESETS)}) or a path to a Hugging Face config.json")
     group = parser.add_argument_group("a model given by its sizes (instead of a preset)")
     for size in _SIZES:
         flag = "--" + size.replace("_", "-")
@@ -59,7 +62,13 @@ def _config(args) -> ModelConfig:
     if args.source is not None:
         if given:
             raise ValueError("give either a preset name or sizes (--d-model, ...), not both")
-        return preset(args.source)
+        if args.source in PRESETS:
+            return preset(args.source)
+        if args.source.endswith(".json") or os.path.exists(args.source):
+            return ModelConfig.from_hf_config(args.source)
+        raise ValueError(
+            f"source must be a preset name ({', '.join(PRESETS)}) or a path to a config.json; got {args.source!r}"
+        )
     missing = [s for s in ("vocab_size", "d_model", "n_layers", "n_heads") if s not in given]
     if missing:
         raise ValueError(
@@ -79,11 +88,14 @@ def _params(args) -> int:
     cfg = _config(args)
     count = count_params(cfg)
     if args.json:
-        print(json.dumps({"model": cfg.name, "total": count.total, "breakdown": count.breakdown}))
+        print(json.dumps({"model": cfg.name, "model_type": cfg.model_type, "total": count.total,
+                          "active": count.active, "breakdown": count.breakdown}))
         return 0
     rows = [(name, f"{n:,}", f"{100 * n / count.total:.2f} %") for name, n in count.breakdown.items()]
     rows.append(("total", f"{count.total:,}", "100.00 %"))
-    print(f"{cfg.name}: parameters")
+    if count.active != count.total:
+        rows.append(("active per token", f"{count.active:,}", f"{100 * count.active / count.total:.2f} %"))
+    print(f"{cfg.name} ({cfg.model_type}): parameters")
     print(_table(rows, ("component", "parameters", "share")))
     return 0
 
@@ -96,12 +108,15 @@ def _memory(args) -> int:
         f"model memory ({args.dtype})": memory.model_memory_bytes(n_params, args.dtype),
         "inference working memory (article's 2x rule)": 2 * memory.model_memory_bytes(n_params, args.dtype),
         f"KV cache ({args.dtype}, B={args.batch}, S={args.seq})": _whole(
-            exact(memory.kv_cache, {**values, memory.b_param: memory.bytes_per_param(args.dtype)})),
+            exact(memory.kv_cache_expr(cfg), {**values, memory.b_param: memory.bytes_per_param(args.dtype)})),
         "training steady state, fp32 AdamW (16N + 8BS)": exact(memory.steady_state_memory, values),
-        f"activations saved for backward ({args.precision})": exact(memory.activation_memory(args.precision), values),
-        f"training peak ({args.precision}, AdamW)": exact(memory.peak_memory(args.precision), values),
-        "training peak, the article's formula": exact(memory.ARTICLE_PEAK_MEMORY, values),
     }
+    if cfg.model_type == "gpt2":  # the per-tensor accounting of chapter 8 is GPT-2's layout
+        estimates.update({
+            f"activations saved for backward ({args.precision})": exact(memory.activation_memory(args.precision), values),
+            f"training peak ({args.precision}, AdamW)": exact(memory.peak_memory(args.precision), values),
+        })
+    estimates["training peak, the article's formula"] = exact(memory.ARTICLE_PEAK_MEMORY, values)
     if args.json:
         print(json.dumps({"model": cfg.name, "n_params": n_params, "batch": args.batch, "seq": args.seq,
                           "dtype": args.dtype, "precision": args.precision, "bytes": estimates}))

@@ -24,7 +24,7 @@ import sympy as sp
 from . import validation as check
 from .config import ModelConfig
 from .evaluate import exact
-from .symbols import B, L, N, S, V, b_param, d_ff, d_model, h
+from .symbols import B, L, N, S, V, b_param, d_ff, d_head, d_model, h, h_kv
 
 # --- storage types --------------------------------------------------------------------
 
@@ -63,6 +63,16 @@ INFERENCE_WORKING_MEMORY_RULE = 2 * model_memory
 TRAINING_MEMORY_RULE = 4 * model_memory
 #: Keys and values cached for generation: two ``(B, S, d_model)`` tensors per layer.
 kv_cache = 2 * L * B * S * d_model * b_param
+#: The same under grouped-query attention: ``h_kv`` heads of width ``d_head``
+#: are cached (chapter 12); equals :data:`kv_cache` when ``h_kv d_head = d_model``.
+kv_cache_general = 2 * L * B * S * h_kv * d_head * b_param
+
+
+def kv_cache_expr(config: ModelConfig) -> sp.Expr:
+    """KV-cache bytes for ``config``'s attention layout (chapters 6 and 12)."""
+    from .parameters import layout_substitutions
+
+    return sp.expand(kv_cache_general.xreplace(layout_substitutions(config)))
 
 
 # --- chapter 7: steady-state training memory ------------------------------------------------

@@ -17,7 +17,10 @@ import sympy as sp
 
 from .config import ModelConfig
 from .evaluate import exact
-from .symbols import L, P, V, d_ff, d_model
+from .symbols import (
+    L, P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, final_norm, gated, h, h_kv, k_experts,
+    learned_positions, n_experts, norm_width, router, untied,
+)
 
 # --- one expression per component -------------------------------------------------
 
@@ -54,41 +57,94 @@ ARTICLE_TOTAL_WITH_OUTPUT = L * ARTICLE_LAYER + token_embedding_parameters + out
 ARTICLE_TOTAL_AS_EVALUATED = L * ARTICLE_LAYER + token_embedding_parameters
 
 
-def layer_parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:
-    """Named parameter terms of one Transformer layer of ``config``'s layout.
+# --- the general formula (chapter 12) ---------------------------------------------------
+#
+# One expression covers every supported layout; the switches (symbols.bias_qkv,
+# ..., symbols.untied) are 0 or 1 and select its pieces.  The article's formula
+# and GPT-2's layout are special cases (chapters 3 and 12 derive both).
 
-    Derived in chapter 3.  The terms are, in order: attention weights,
-    attention biases (if any), feed-forward weights, feed-forward biases (if
-    any), and the two layer norms (one before attention, one before the
-    feed-forward block).
+#: Query and output projections (h heads of width d_head), key and value
+#: projections (h_kv heads each under grouped-query attention).
+general_attention_weights = 2 * d_model * h * d_head + 2 * d_model * h_kv * d_head
+#: Their biases: q, k, v (switch beta_qkv) and the output projection (beta_o).
+general_attention_biases = bias_qkv * (h * d_head + 2 * h_kv * d_head) + bias_o * d_model
+#: One feed-forward block: two matrices, or three when gated (gate, up, down).
+general_feed_forward_weights = (2 + gated) * d_model * d_ff
+#: Its biases: d_ff on each input-side projection, d_model on the output side.
+general_feed_forward_biases = bias_ff * ((1 + gated) * d_ff + d_model)
+#: The mixture-of-experts router: one score per expert from each token.
+general_router = router * d_model * n_experts
+#: Two norms per layer (before attention, before the feed-forward block);
+#: parallel-residual layers (GPT-NeoX) still have two.
+general_layer_norms = 2 * norm_width * d_model
+
+#: Named terms of the whole model, general layout.  Experts multiply the
+#: feed-forward terms; ``L`` multiplies every layer term.
+GENERAL_TERMS: dict[str, sp.Expr] = {
+    "token embedding": token_embedding_parameters,
+    "position embedding": learned_positions * position_embedding_parameters,
+    "attention weights": L * general_attention_weights,
+    "attention biases": L * general_attention_biases,
+    "feed-forward weights": L * n_experts * general_feed_forward_weights,
+    "feed-forward biases": L * n_experts * general_feed_forward_biases,
+    "router": L * general_router,
+    "layer norms": L * general_layer_norms,
+    "final layer norm": final_norm * norm_width * d_model,
+    "output layer": untied * output_layer_parameters,
+}
+#: The general parameter count, one expression (chapter 12).
+general_total_parameters = sp.Add(*GENERAL_TERMS.values())
+#: Parameters one token passes through: ``k_experts`` of the ``n_experts`` experts.
+general_active_parameters = sp.Add(*(
+    expr if name not in ("feed-forward weights", "feed-forward biases") else expr.subs(n_experts, k_experts)
+    for name, expr in GENERAL_TERMS.items()
+))
+
+
+def layout_substitutions(config: ModelConfig) -> dict:
+    """Substitutions that specialise the general formula to ``config``'s layout.
+
+    The switches take their 0/1 values; for plain multi-head attention ``h_kv``
+    becomes ``h`` and, when the heads tile ``d_model``, ``d_head`` becomes
+    ``d_model / h``; a dense model has one expert.
     """
-    terms = {"attention weights": attention_weight_parameters}
-    if config.attention_bias:
-        terms["attention biases"] = attention_bias_parameters
-    terms["feed-forward weights"] = feed_forward_weight_parameters
-    if config.mlp_bias:
-        terms["feed-forward biases"] = feed_forward_bias_parameters
-    terms["layer norms"] = 2 * layer_norm_parameters
-    return terms
+    subs = dict(config.switch_values())
+    if config.kv_heads == config.n_heads:
+        subs[h_kv] = h
+    if config.head_width * config.n_heads == config.d_model:
+        subs[d_head] = d_model / h
+    if config.n_experts == 1:
+        subs[n_experts] = 1
+        subs[k_experts] = 1
+    return subs
+
+
+def _specialise(terms: dict[str, sp.Expr], config: ModelConfig) -> dict[str, sp.Expr]:
+    subs = layout_substitutions(config)
+    out = {}
+    for name, expr in terms.items():
+        value = sp.expand(expr.xreplace(subs))
+        if value != 0:
+            out[name] = sp.factor_terms(value)
+    return out
 
 
 def parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:
     """Named parameter terms of the whole model of ``config``'s layout.
 
-    The layer terms are multiplied by ``L``; embeddings, the final layer norm
-    and an untied output layer are added once.  Derived in chapter 3; checked
-    against Hugging Face ``GPT2LMHeadModel`` for GPT-2 small (124,439,808).
+    The general terms (:data:`GENERAL_TERMS`) with ``config``'s switches and
+    head layout substituted; terms that vanish are left out.  Derived in
+    chapters 3 and 12; checked against Hugging Face ``GPT2LMHeadModel`` for
+    GPT-2 small (124,439,808) and against the real model code of every
+    supported ``model_type`` in the tests.
     """
-    terms = {"token embedding": token_embedding_parameters}
-    if config.n_positions:
-        terms["position embedding"] = position_embedding_parameters
-    for name, expr in layer_parameter_terms(config).items():
-        terms[name] = L * expr
-    if config.final_norm:
-        terms["final layer norm"] = layer_norm_parameters
-    if not config.tied_embeddings:
-        terms["output layer"] = output_layer_parameters
-    return terms
+    return _specialise(GENERAL_TERMS, config)
+
+
+def layer_parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:
+    """Named parameter terms of one Transformer layer of ``config``'s layout (chapter 3)."""
+    per_layer = {name: expr / L for name, expr in GENERAL_TERMS.items() if expr.has(L)}
+    return _specialise(per_layer, config)
 
 
 def total_parameters_expr(config: ModelConfig) -> sp.Expr:
@@ -96,15 +152,27 @@ def total_parameters_expr(config: ModelConfig) -> sp.Expr:
     return sp.Add(*parameter_terms(config).values())
 
 
+def active_parameters_expr(config: ModelConfig) -> sp.Expr:
+    """Parameters one token passes through (differs from the total for a mixture of experts)."""
+    return sp.expand(general_active_parameters.xreplace(layout_substitutions(config)))
+
+
 @dataclass(frozen=True)
 class ParameterCount:
-    """An exact parameter count and its named parts (which sum to ``total``)."""
+    """An exact parameter count and its named parts (which sum to ``total``).
+
+    ``active`` is the number of parameters one token passes through: the total
+    for a dense model, less for a mixture of experts.
+    """
 
     total: int
     breakdown: dict[str, int]
+    active: int | None = None
 
     def __post_init__(self) -> None:
         assert sum(self.breakdown.values()) == self.total
+        if self.active is None:
+            object.__setattr__(self, "active", self.total)
 
 
 def count_params(config: ModelConfig) -> ParameterCount:
@@ -113,4 +181,5 @@ def count_params(config: ModelConfig) -> ParameterCount:
         raise ValueError(f"config must be a ModelConfig, got {type(config).__name__}")
     values = config.symbol_values()
     breakdown = {name: exact(expr, values) for name, expr in parameter_terms(config).items()}
-    return ParameterCount(total=sum(breakdown.values()), breakdown=breakdown)
+    return ParameterCount(total=sum(breakdown.values()), breakdown=breakdown,
+                          active=exact(active_parameters_expr(config), values))

@@ -30,6 +30,26 @@ L = sp.Symbol("L", **_COUNT)
 P = sp.Symbol("P", **_COUNT)
 N = sp.Symbol("N", **_COUNT)
 
+# Architecture of real models (chapter 12): grouped-query attention, explicit
+# head width, mixtures of experts.
+h_kv = sp.Symbol("h_kv", **_COUNT)
+d_head = sp.Symbol("d_head", **_COUNT)
+n_experts = sp.Symbol("n_experts", **_COUNT)
+k_experts = sp.Symbol("k_experts", **_COUNT)
+
+# Layout switches of the general formula (chapter 12): each is 0 or 1, except
+# norm_width, the parameters per channel of a norm (2 for LayerNorm, 1 for RMSNorm).
+_SWITCH = {"nonnegative": True, "integer": True}
+bias_qkv = sp.Symbol("beta_qkv", **_SWITCH)
+bias_o = sp.Symbol("beta_o", **_SWITCH)
+bias_ff = sp.Symbol("beta_ff", **_SWITCH)
+gated = sp.Symbol("gamma", **_SWITCH)
+norm_width = sp.Symbol("nu", **_COUNT)
+router = sp.Symbol("rho", **_SWITCH)
+learned_positions = sp.Symbol("pi", **_SWITCH)
+final_norm = sp.Symbol("phi", **_SWITCH)
+untied = sp.Symbol("tau", **_SWITCH)
+
 # Workload
 B = sp.Symbol("B", **_COUNT)
 S = sp.Symbol("S", **_COUNT)
@@ -76,6 +96,19 @@ NOTATION: tuple[Notation, ...] = (
     Notation(L, "n_layers", "number of Transformer layers (the article sometimes writes N)"),
     Notation(P, "n_positions", "number of learned position embeddings (context length of GPT-2/GPT-3)"),
     Notation(N, "total parameters", "number of parameters of the whole model (never the layer count)"),
+    Notation(h_kv, "n_kv_heads", "key/value heads under grouped-query attention (h_kv = h without it)"),
+    Notation(d_head, "head_dim", "width of one attention head (d_model / h unless a config says otherwise)"),
+    Notation(n_experts, "n_experts", "feed-forward experts per layer in a mixture of experts (1 for a dense model)"),
+    Notation(k_experts, "experts_per_token", "experts each token is routed through"),
+    Notation(bias_qkv, "qkv bias", "1 if the query, key and value projections have biases, else 0"),
+    Notation(bias_o, "output bias", "1 if the attention output projection has a bias, else 0"),
+    Notation(bias_ff, "mlp bias", "1 if the feed-forward layers have biases, else 0"),
+    Notation(gated, "gated", "1 for a gated feed-forward layer (SwiGLU: gate, up, down), 0 for a plain one"),
+    Notation(norm_width, "norm parameters per channel", "2 for LayerNorm (scale and shift), 1 for RMSNorm (scale)"),
+    Notation(router, "router", "1 if a mixture-of-experts router is present, else 0"),
+    Notation(learned_positions, "learned positions", "1 for a learned position table (GPT-2), 0 for rotary positions"),
+    Notation(final_norm, "final norm", "1 if a norm follows the last layer, else 0"),
+    Notation(untied, "untied", "1 if the output layer has its own matrix, 0 if it reuses the embedding"),
     Notation(B, "batch", "batch size: sequences per optimizer step"),
     Notation(S, "seq", "sequence length in tokens"),
     Notation(E, "E", "B S d_model: elements (not bytes) of one activation tensor of width d_model"),
