@@ -1,0 +1,106 @@
+# Build, test and refresh the book "Every Byte" and the llm-memory package.
+#
+#   make book       build the HTML book (incremental) into _build/html
+#   make test       unit tests, nbval on every notebook, strict full book build,
+#                   headless-Chromium check of the HTML
+#   make notebooks  re-execute every notebook in place (deterministic outputs)
+#   make venv       create/update .venv from requirements.txt (skipped when unchanged)
+#   make screenshot refresh book/images/screenshot.png (for README.md) from the build
+#   make clean      remove build outputs (make distclean also removes .venv)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+MAKEFLAGS += --no-builtin-rules
+.NOTPARALLEL:
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+# Notebooks with committed outputs: every chapter and any notebook page of the book.
+NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb) $(wildcard book/*.ipynb))
+
+# Deterministic, timestamp-free re-execution (see TOOLCHAIN notes).
+NBCONVERT := $(BIN)/jupyter nbconvert --execute --to notebook --inplace \
+	--ClearMetadataPreprocessor.enabled=True \
+	--ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags \
+	--ClearMetadataPreprocessor.preserve_nb_metadata_mask=kernelspec \
+	--ClearMetadataPreprocessor.preserve_nb_metadata_mask=language_info \
+	--ExecutePreprocessor.record_timing=False
+
+# Plain Python processes (unit tests) draw with the non-interactive Agg backend.
+# Kernels (make notebooks, nbval) must use the inline backend: with
+# MPLBACKEND=Agg a kernel shows no figures at all, so outputs would lose their
+# PNGs and the "<Figure size ...>" text/plain that nbval compares.
+# Refresh and test must run with the same settings.
+export PYTHONHASHSEED := 0
+UNIT_ENV := MPLBACKEND=Agg
+KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
+
+JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
+
+.PHONY: venv book notebooks test unit nbval book-strict check-html screenshot clean distclean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@[ -x $(BIN)/python ] || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+book: venv
+	$(JB_BUILD)
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+notebooks: venv
+	@[ -n "$(NOTEBOOKS)" ] || { echo "no notebooks found"; exit 1; }
+	$(KERNEL_ENV) $(NBCONVERT) $(NOTEBOOKS)
+
+# `make test` runs these four steps in this order and stops at the first failure.
+test: venv
+	@$(MAKE) --no-print-directory unit nbval book-strict check-html
+	@echo "make test: all checks passed"
+
+unit: venv
+	@echo "== unit tests (pytest tests)"
+	@rc=0; $(UNIT_ENV) $(BIN)/python -m pytest tests --ignore=tests/browser -q || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "warning: no unit tests collected"; elif [ $$rc -ne 0 ]; then exit $$rc; fi
+
+nbval: venv
+	@echo "== notebooks against their committed outputs (nbval, strict)"
+	$(KERNEL_ENV) $(BIN)/python -m pytest --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/sanitize.cfg notebooks book
+
+# Full rebuild (--all): an incremental build would not repeat the warnings of
+# pages that did not change, and -W must see all of them.
+book-strict: venv
+	@echo "== book, full strict build"
+	$(JB_BUILD) --all
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+check-html: venv
+	@echo "== built HTML in headless Chromium (offline)"
+	$(BIN)/python tests/browser/check_html.py _build/html
+
+# The picture in README.md: a chapter page as built, 1280x1600, after MathJax ran.
+SCREENSHOT_PAGE ?= notebooks/01_llm_and_parameters.html
+CHROMIUM ?= /usr/bin/chromium
+screenshot: book
+	@profile=$$(mktemp -d); trap 'rm -rf "$$profile"' EXIT; \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$$profile" --hide-scrollbars --virtual-time-budget=10000 \
+		--window-size=1280,1600 --screenshot=$(CURDIR)/book/images/screenshot.png \
+		file://$(CURDIR)/_build/html/$(SCREENSHOT_PAGE) 2>/dev/null
+	@echo "wrote book/images/screenshot.png"
+
+clean:
+	rm -rf _build .jupyter_cache .pytest_cache .hypothesis
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) src/*.egg-info
