@@ -17,3 +17,13 @@ __all__ = [
     "parameters", "preset", "scaling", "sweep", "symbols", "units",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Modules with heavy imports load on first use: ``lm.plotting`` (matplotlib),
+    # ``lm.measure`` (torch), so that ``import llm_memory`` and the CLI stay fast.
+    if name in ("plotting", "measure", "hf", "presets"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -184,8 +184,9 @@ def layer_saved_tensors(setting: str = "gpu-mixed") -> list[SavedTensor]:
 
     GPT-2 block with eager attention and exact GELU: ``x + attn(ln_1(x))``
     then ``x + mlp(ln_2(x))``, dropout after the attention probabilities and
-    after each residual branch.  Tensors that share storage are listed once
-    (the query, key and value are three views of one projection output).
+    after each residual branch.  The query, key and value are saved as three
+    contiguous copies made for the batched matrix products; the projection
+    output they are cut from is not saved.
     """
     p = precision(setting)
     E = B * S * d_model
@@ -194,7 +195,7 @@ def layer_saved_tensors(setting: str = "gpu-mixed") -> list[SavedTensor]:
         SavedTensor("ln_1 input (residual stream)", "ln_1", E, p.residual),
         SavedTensor("ln_1 mean and 1/std", "ln_1", 2 * B * S, 4),
         SavedTensor("attention input (ln_1 output)", "c_attn", E, p.activation),
-        SavedTensor("query, key, value", "Q K^T and P V", 3 * E, p.activation),
+        SavedTensor("query, key, value (contiguous copies for the batched matmuls)", "Q K^T and P V", 3 * E, p.activation),
         SavedTensor("attention probabilities", "softmax", scores, p.softmax),
     ]
     if p.dropout:
