@@ -43,7 +43,12 @@ class Erratum:
     claim: str
     claimed: str
     corrected: str
-    chapter: str
+    chapters: tuple[str, ...]
+
+    @property
+    def chapter(self) -> str:
+        """The chapter that reproduces the claim first."""
+        return self.chapters[0]
 
 
 def _n(value) -> str:
@@ -120,10 +125,11 @@ def errata() -> list[Erratum]:
         ("arithmetic", "GPT-3 example", "96 layers: 1.1 亿 × 96 = 105.6 亿",
          _n(ARTICLE_GPT3_LAYERS_CLAIM), f"{_n(96 * g3_layer)}; with embeddings and the final norm {_n(g3_total.total)}", "11_gpt3_example"),
         ("translation", "Steady-state memory", "'渐变' (gradual change) stands for gradients; '型号内存' (model-number memory) for model memory",
-         "渐变, 型号内存", "gradients, model memory", "07_steady_state_memory"),
+         "渐变, 型号内存", "gradients, model memory", ("05_model_memory", "07_steady_state_memory")),
         ("translation", "Peak memory", "'注意力障碍' (attention disorder) stands for the attention block",
          "注意力障碍", "attention block", "08_activation_and_peak_memory"),
         ("translation", "Efficiency techniques", "'随着LLM课程的不断发展' (as LLM courses develop) stands for 'as the field of LLMs develops'",
          "LLM 课程", "the LLM field", "10_efficiency_techniques"),
     ]
-    return [Erratum(i, *row) for i, row in enumerate(items, start=1)]
+    return [Erratum(i, *row[:-1], row[-1] if isinstance(row[-1], tuple) else (row[-1],))
+            for i, row in enumerate(items, start=1)]

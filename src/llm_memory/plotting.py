@@ -12,7 +12,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from . import validation as check
 from .evaluate import sweep
 from .units import GB, MB
 
@@ -85,11 +84,15 @@ def plot_memory_against(
     ax = _axes(ax)
     x = np.asarray(grid, dtype=np.float64)
     ys = []
+    point = {**values, symbol: x}
     for expr in terms.values():
-        point = dict(values)
-        point[symbol] = x
-        ys.append(sweep(sp.sympify(expr), {s: point[s] for s in sp.sympify(expr).free_symbols}) / unit
-                  if sp.sympify(expr).free_symbols else np.full_like(x, float(expr)) / unit)
+        expr = sp.sympify(expr)
+        missing = sorted(str(s) for s in expr.free_symbols if s not in point)
+        if missing:
+            raise ValueError(f"values are missing for the symbols {', '.join(missing)}")
+        # Terms that do not depend on the swept symbol (4N against B) are constant bands.
+        y = sweep(expr, {s: point[s] for s in expr.free_symbols}) if expr.free_symbols else np.float64(expr)
+        ys.append(np.broadcast_to(np.asarray(y, dtype=np.float64), x.shape) / unit)
     ax.stackplot(x, *ys, labels=list(terms), colors=_colors(len(ys)), alpha=0.9)
     ax.set_xlabel(f"{symbol}")
     ax.set_ylabel(f"memory ({unit_name})")
