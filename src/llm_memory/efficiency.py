@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .memory import layer_activation_memory
-from .symbols import B, L, N, N_d, N_student, N_teacher, S, b_param, d_model, g, h, t
+from .symbols import B, L, N, N_d, N_student, N_teacher, S, b_param, d_model, density, g, h, t
 
 # a) mixed precision --------------------------------------------------------------------
 
@@ -40,9 +40,14 @@ zero_stage_2_states = 2 * N + 14 * N / N_d
 #: ZeRO stage 3 (and weights).
 zero_stage_3_states = 16 * N / N_d
 #: Tensor parallelism over t GPUs splits every weight matrix, and so its states.
+#: An approximation: each GPU also keeps whole copies of the norms and of
+#: some biases, which this leaves out (they are well under 0.1 % of N).
 tensor_parallel_states = 16 * N / t
-#: Korthikanti et al., eq. (3): per-layer activations with tensor parallelism
-#: and sequence parallelism, 16-bit (the ``korthikanti`` setting divided by t).
+#: Korthikanti et al., eq. (4): per-layer activations with tensor and sequence
+#: parallelism, all 16-bit.  As in the paper it assumes d_ff = 4 d_model (the 34
+#: comes from that) and leaves out the layer norms' fp32 mean and 1/std
+#: (16 B S bytes per layer), so it equals the ``korthikanti`` setting of
+#: :func:`llm_memory.memory.layer_activation_memory` divided by t only up to those.
 tensor_sequence_parallel_layer_activations = S * B * d_model * (34 + 5 * h * S / d_model) / t
 
 # c) gradient checkpointing ------------------------------------------------------------------
@@ -57,7 +62,6 @@ checkpointed_activations = L * 2 * B * S * d_model + layer_activation_memory("ko
 quantized_weights = N * b_param + 2 * N / g
 #: Unstructured pruning keeping a fraction ``density`` of weights in a dense dtype
 #: saves nothing until stored sparsely; stored as values + int32 indices:
-density = sp.Symbol("density", positive=True)
 pruned_sparse_weights = density * N * (b_param + 4)
 
 # e) distillation -------------------------------------------------------------------------------

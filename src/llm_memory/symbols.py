@@ -63,6 +63,7 @@ N_d = sp.Symbol("N_d", **_COUNT)
 N_student = sp.Symbol("N_student", **_COUNT)
 N_teacher = sp.Symbol("N_teacher", **_COUNT)
 g = sp.Symbol("g", **_COUNT)
+density = sp.Symbol("density", positive=True)
 
 # Scaling laws
 alpha = sp.Symbol("alpha", positive=True)
@@ -116,6 +117,7 @@ NOTATION: tuple[Notation, ...] = (
     Notation(t, "tensor_parallel", "tensor-parallel degree: GPUs one layer is split across"),
     Notation(N_d, "data_parallel", "data-parallel degree: GPUs that share optimizer state under ZeRO"),
     Notation(g, "group_size", "weights sharing one quantization scale"),
+    Notation(density, "density", "fraction of weights a pruned model keeps"),
     Notation(N_teacher, "teacher", "parameters of the teacher model in distillation"),
     Notation(N_student, "student", "parameters of the student model in distillation"),
     Notation(alpha, "alpha", "scaling exponent of performance in N"),
