@@ -54,6 +54,11 @@ class ModelConfig:
         the memory chapters; it does not change the parameter count.
     model_type:
         The Hugging Face ``model_type`` whose layout this is.
+    activation:
+        The feed-forward activation as transformers names it (``gelu_new``,
+        ``gelu``, ``silu``, ...); it decides what the activation saves (chapter 13).
+    embedding_dropout, attention_dropout, residual_dropout:
+        Dropout probabilities of the config; with p > 0 dropout saves a mask (chapter 13).
     """
 
     vocab_size: int
@@ -76,6 +81,10 @@ class ModelConfig:
     experts_per_token: int = 1
     parallel_residual: bool = False
     model_type: str = "gpt2"
+    activation: str = "gelu_new"
+    embedding_dropout: float = 0.1
+    attention_dropout: float = 0.1
+    residual_dropout: float = 0.1
 
     def __post_init__(self) -> None:
         for size in ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "n_experts", "experts_per_token"):
@@ -105,6 +114,10 @@ class ModelConfig:
             )
         if not isinstance(self.name, str):
             raise ValueError(f"name must be a string, got {self.name!r}")
+        for rate in ("embedding_dropout", "attention_dropout", "residual_dropout"):
+            check.fraction_in_unit_interval(rate, getattr(self, rate))
+        if not isinstance(self.activation, str):
+            raise ValueError(f"activation must be a string, got {self.activation!r}")
         if not isinstance(self.model_type, str):
             raise ValueError(f"model_type must be a string, got {self.model_type!r}")
 

@@ -20,21 +20,22 @@ from .config import ModelConfig
 #: Defaults of the transformers config classes, for the keys that shape parameters.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12,
-             "n_inner": None, "tie_word_embeddings": True},
+             "n_inner": None, "tie_word_embeddings": True, "activation_function": "gelu_new",
+             "embd_pdrop": 0.1, "attn_pdrop": 0.1, "resid_pdrop": 0.1},
     "llama": {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
               "num_attention_heads": 32, "num_key_value_heads": None, "head_dim": None,
-              "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False},
+              "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": False, "hidden_act": "silu", "attention_dropout": 0.0},
     "mistral": {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
                 "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None,
-                "tie_word_embeddings": False},
+                "tie_word_embeddings": False, "hidden_act": "silu", "attention_dropout": 0.0},
     "qwen2": {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 22016, "num_hidden_layers": 32,
-              "num_attention_heads": 32, "num_key_value_heads": 32, "tie_word_embeddings": False},
+              "num_attention_heads": 32, "num_key_value_heads": 32, "tie_word_embeddings": False, "hidden_act": "silu", "attention_dropout": 0.0},
     "gpt_neox": {"vocab_size": 50432, "hidden_size": 6144, "intermediate_size": 24576, "num_hidden_layers": 44,
                  "num_attention_heads": 64, "attention_bias": True, "use_parallel_residual": True,
-                 "tie_word_embeddings": False},
+                 "tie_word_embeddings": False, "hidden_act": "gelu", "attention_dropout": 0.0, "hidden_dropout": 0.0},
     "mixtral": {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
                 "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": None,
-                "num_local_experts": 8, "num_experts_per_tok": 2, "tie_word_embeddings": False},
+                "num_local_experts": 8, "num_experts_per_tok": 2, "tie_word_embeddings": False, "hidden_act": "silu", "attention_dropout": 0.0},
 }
 
 SUPPORTED_MODEL_TYPES = tuple(DEFAULTS)
@@ -85,6 +86,18 @@ class _Reader:
             raise ValueError(f"{self.model_type} config: {key} must be a positive integer, got {value!r}")
         return int(value)
 
+    def rate(self, key):
+        value = self._raw(key)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise ValueError(f"{self.model_type} config: {key} must be a number with 0 <= {key} < 1, got {value!r}")
+        return float(value)
+
+    def str(self, key):
+        value = self._raw(key)
+        if not isinstance(value, str):
+            raise ValueError(f"{self.model_type} config: {key} must be a string, got {value!r}")
+        return value
+
     def bool(self, key):
         value = self._raw(key)
         if not isinstance(value, bool):
@@ -115,13 +128,17 @@ def from_hf_config(source, name: str | None = None) -> ModelConfig:
                 name=name, model_type=model_type, vocab_size=r.int("vocab_size"), d_model=d_model,
                 n_layers=r.int("n_layer"), n_heads=r.int("n_head"),
                 d_ff=r.int("n_inner", optional=True) or 4 * d_model, n_positions=r.int("n_positions"),
-                tied_embeddings=r.bool("tie_word_embeddings"),
+                tied_embeddings=r.bool("tie_word_embeddings"), activation=r.str("activation_function"),
+                embedding_dropout=r.rate("embd_pdrop"), attention_dropout=r.rate("attn_pdrop"),
+                residual_dropout=r.rate("resid_pdrop"),
             )
         common = dict(
             name=name, model_type=model_type, vocab_size=r.int("vocab_size"), d_model=r.int("hidden_size"),
             n_layers=r.int("num_hidden_layers"), n_heads=r.int("num_attention_heads"),
             d_ff=r.int("intermediate_size"), tied_embeddings=r.bool("tie_word_embeddings"),
-            n_positions=0, final_norm=True,
+            n_positions=0, final_norm=True, activation=r.str("hidden_act"), embedding_dropout=0.0,
+            attention_dropout=r.rate("attention_dropout"),
+            residual_dropout=r.rate("hidden_dropout") if model_type == "gpt_neox" else 0.0,
         )
         if model_type == "gpt_neox":
             bias = r.bool("attention_bias")

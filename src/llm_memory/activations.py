@@ -1,0 +1,212 @@
+"""Every tensor a training forward pass saves for backward, one named term each (chapter 13).
+
+The accounting follows the Hugging Face implementations (transformers 5.x,
+PyTorch 2.13) of the ``gpt2`` family and the ``llama`` family (llama, mistral,
+qwen2), and is checked to the byte against
+:func:`llm_memory.measure.saved_tensor_bytes` on the CPU.  Its parameters:
+
+* the compute dtype: ``fp32``, or ``bf16``/``fp16`` autocast with fp32 weights.
+  Under autocast every linear layer saves a 16-bit copy of its weight and of
+  its input (each layer casts the input on its own, so q, k and v save three
+  copies); layer norm, RMSNorm, softmax and the loss stay in fp32, and so does
+  the residual stream;
+* the dropout probabilities of the config: with p > 0 dropout saves its mask,
+  in the input's dtype on the CPU and as 1-byte booleans on CUDA;
+* the activation: exact ``gelu`` saves its input, HF's tanh ``gelu_new`` four
+  tensors of width d_ff, the gated ``silu`` its input, its output and the up
+  projection;
+* the attention implementation: ``eager`` stores the softmax output (fp32) and
+  the probabilities that enter P V; ``sdpa`` with p = 0 runs a fused kernel
+  that keeps q, k, v, the output and one fp32 log-sum-exp per row, never the
+  S x S matrix; ``sdpa`` with p > 0 on the CPU falls back to the math kernel,
+  which computes in fp32;
+* the loss: fp32 log-probabilities of shape (B S, V), the shifted labels
+  (int64) and one fp32 scalar.
+
+The input token ids (int64) are saved by the embedding lookup and count too.
+The package's older GPU settings (``memory.layer_saved_tensors``) and the
+article's and Korthikanti's formulas are compared with this accounting in
+chapter 13.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import validation as check
+from .config import ModelConfig
+from .evaluate import exact
+from .symbols import B, L, S, V, d_ff, d_head, d_model, h, h_kv
+
+DTYPES = ("fp32", "bf16", "fp16")
+ATTENTIONS = ("eager", "sdpa")
+DEVICES = ("cpu", "cuda")
+FAMILIES = {"gpt2": "gpt2", "llama": "llama", "mistral": "llama", "qwen2": "llama"}
+
+
+@dataclass(frozen=True)
+class Regime:
+    """How the training forward pass runs: compute dtype, attention kernel, device."""
+
+    dtype: str = "fp32"
+    attention: str = "eager"
+    device: str = "cpu"
+
+    def __post_init__(self):
+        check.choice("dtype", self.dtype, DTYPES)
+        check.choice("attention", self.attention, ATTENTIONS)
+        check.choice("device", self.device, DEVICES)
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes per element of matmul inputs and of the feed-forward activations."""
+        return 4 if self.dtype == "fp32" else 2
+
+    @property
+    def autocast(self) -> bool:
+        return self.dtype != "fp32"
+
+    def mask_bytes(self, input_bytes: int) -> int:
+        """Bytes per element of a dropout mask: the input's width on the CPU, 1 on CUDA."""
+        return input_bytes if self.device == "cpu" else 1
+
+
+@dataclass(frozen=True)
+class Term:
+    """One saved tensor (or group of equal ones): name, how many per model, bytes each time."""
+
+    name: str
+    per_layer: bool
+    bytes: sp.Expr
+
+
+def _family(config: ModelConfig) -> str:
+    if config.model_type not in FAMILIES:
+        raise ValueError(
+            f"model_type must be one of {', '.join(FAMILIES)} for the activation accounting; got {config.model_type!r}"
+        )
+    return FAMILIES[config.model_type]
+
+
+def _attention_terms(config: ModelConfig, regime: Regime, family: str) -> list[Term]:
+    a = regime.activation_bytes
+    p = config.attention_dropout > 0
+    heads_q = B * S * h * d_head  # query elements (also k, v after repeat_kv)
+    heads_kv = B * S * h_kv * d_head
+    scores = B * h * S**2
+    terms: list[Term] = []
+    if regime.attention == "sdpa" and not p:
+        if family == "gpt2":
+            # q and k are made contiguous; v stays a view into the fused qkv output.
+            terms += [Term("query and key (contiguous copies)", True, 2 * a * heads_q),
+                      Term("fused q, k, v projection output (holds v)", True, 3 * a * heads_q)]
+        else:
+            terms += [Term("query (after rotary)", True, a * heads_q),
+                      Term("key and value (h_kv heads, no repeat)", True, 2 * a * heads_kv)]
+        # The kernel's output is saved too, but it is the storage the output
+        # projection saves as its input ("merged heads"), so it counts once there.
+        terms.append(Term("log-sum-exp per row (fp32)", True, 4 * B * h * S))
+        return terms
+    if regime.attention == "sdpa" and regime.device == "cpu":
+        a = 4  # the CPU math fallback computes in fp32 whatever the autocast dtype
+    terms.append(Term("query, key^T, value (copies for the batched matmuls)", True, 3 * a * heads_q))
+    terms.append(Term("softmax output (fp32)", True, 4 * scores))
+    dropped = a if family == "gpt2" else 4  # GPT-2 casts the probabilities before dropout
+    if p:
+        terms.append(Term("attention dropout mask", True, regime.mask_bytes(dropped) * scores))
+    if p or a != 4:
+        terms.append(Term("probabilities entering P V", True, a * scores))
+    return terms
+
+
+def saved_tensor_terms(config: ModelConfig, regime: Regime = Regime()) -> list[Term]:
+    """Every saved tensor of one training forward pass of ``config``, as named byte terms."""
+    if not isinstance(regime, Regime):
+        raise ValueError(f"regime must be a Regime, got {type(regime).__name__}")
+    family = _family(config)
+    if config.n_experts > 1:
+        raise ValueError("the activation accounting does not cover mixtures of experts (routing depends on the data)")
+    a = regime.activation_bytes
+    r = 4  # the residual stream stays fp32 under autocast
+    E = B * S * d_model
+    F = B * S * d_ff
+    heads_q = B * S * h * d_head
+    auto = regime.autocast
+    mlp_acts = {"gelu_new": 4, "gelu": 1, "gelu_pytorch_tanh": 1, "silu": 1}
+    if config.activation not in mlp_acts:
+        raise ValueError(f"activation must be one of {', '.join(mlp_acts)} for the activation accounting; "
+                         f"got {config.activation!r}")
+    terms: list[Term] = [Term("input token ids (int64)", False, 8 * B * S)]
+    if family == "gpt2":
+        terms.append(Term("position ids (int64)", False, 8 * S))
+        if config.embedding_dropout > 0:
+            terms.append(Term("embedding dropout mask", False, regime.mask_bytes(r) * E))
+        norm = [Term("{} input (residual stream)", True, r * E), Term("{} mean and 1/std (fp32)", True, 8 * B * S)]
+        terms += [Term(t.name.format("ln_1"), True, t.bytes) for t in norm]
+        terms.append(Term("attention input (c_attn)", True, a * E))
+        if auto:
+            terms.append(Term("16-bit weight copies (c_attn, c_proj, c_fc, mlp c_proj)", True,
+                              2 * (4 * d_model**2 + 2 * d_model * d_ff)))
+        terms += _attention_terms(config, regime, family)
+        terms.append(Term("merged heads (c_proj input)", True, a * E))
+        if config.residual_dropout > 0:
+            terms.append(Term("attention residual dropout mask", True, regime.mask_bytes(a) * E))
+        terms += [Term(t.name.format("ln_2"), True, t.bytes) for t in norm]
+        terms.append(Term("feed-forward input (c_fc)", True, a * E))
+        n_gelu = mlp_acts[config.activation]
+        terms.append(Term(f"{config.activation} tensors ({n_gelu} of width d_ff)", True, n_gelu * a * F))
+        terms.append(Term("activation output (mlp c_proj input)", True, a * F))
+        if config.residual_dropout > 0:
+            terms.append(Term("feed-forward residual dropout mask", True, regime.mask_bytes(a) * E))
+        terms += [Term(t.name.format("ln_f"), False, t.bytes) for t in norm]
+    else:
+        terms.append(Term("rotary cos and sin (fp32, shared by the layers)", False, 2 * 4 * S * d_head))
+        norm = [Term("{} input (residual stream)", True, r * E), Term("{} 1/rms (fp32)", True, 4 * B * S),
+                Term("{} normalized input (fp32)", True, 4 * E)]
+        terms += [Term(t.name.format("input_layernorm"), True, t.bytes) for t in norm]
+        terms.append(Term("q, k, v projection inputs" + (" (one 16-bit copy each)" if auto else " (the norm output)"),
+                          True, 3 * 2 * E if auto else 4 * E))
+        if auto:
+            terms.append(Term("16-bit weight copies (q, k, v, o, gate, up, down)", True,
+                              2 * (2 * d_model * h * d_head + 2 * d_model * h_kv * d_head + 3 * d_model * d_ff)))
+        terms += _attention_terms(config, regime, family)
+        terms.append(Term("merged heads (o_proj input)", True, a * heads_q))
+        terms += [Term(t.name.format("post_attention_layernorm"), True, t.bytes) for t in norm]
+        terms.append(Term("gate and up projection inputs" + (" (one 16-bit copy each)" if auto else " (the norm output)"),
+                          True, 2 * 2 * E if auto else 4 * E))
+        terms.append(Term("SiLU input, SiLU output, up projection, down projection input", True, 4 * a * F))
+        terms += [Term(t.name.format("final norm"), False, t.bytes) for t in norm]
+    terms.append(Term("output-layer input", False, a * E))
+    if auto:
+        terms.append(Term("16-bit copy of the output-layer weight", False, 2 * V * d_model))
+    terms += [
+        Term("log-probabilities (fp32)", False, 4 * B * S * V),
+        Term("shifted labels (int64)", False, 8 * B * S),
+        Term("loss normalizer (fp32 scalar)", False, sp.Integer(4)),
+    ]
+    return [t for t in terms if t.bytes != 0]
+
+
+def saved_bytes_expr(config: ModelConfig, regime: Regime = Regime()) -> sp.Expr:
+    """Total bytes saved for backward by one training forward pass, as one expression."""
+    return sp.Add(*((L * t.bytes) if t.per_layer else t.bytes for t in saved_tensor_terms(config, regime)))
+
+
+def _values(config: ModelConfig, batch: int, seq: int) -> dict:
+    values = {**config.symbol_values(), B: check.positive_int("batch", batch), S: check.positive_int("seq", seq)}
+    values.setdefault(h_kv, config.kv_heads)
+    values.setdefault(d_head, config.head_width)
+    return values
+
+
+def predict_saved_bytes(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime()) -> int:
+    """Predicted bytes saved for backward (exact int) for a batch of ``batch`` sequences of ``seq`` tokens."""
+    return exact(saved_bytes_expr(config, regime), _values(config, batch, seq))
+
+
+def predict_breakdown(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime()) -> dict[str, int]:
+    """Bytes of each term for the whole model (per-layer terms times L)."""
+    values = _values(config, batch, seq)
+    return {t.name: exact(L * t.bytes if t.per_layer else t.bytes, values) for t in saved_tensor_terms(config, regime)}

@@ -1,0 +1,187 @@
+"""Measuring what PyTorch really stores, to check the package's predictions (chapter 13).
+
+Imports torch and transformers only when a function here is called, so the
+rest of the package works without them.
+
+* :func:`saved_tensor_bytes`: bytes autograd saves for backward during one
+  training forward pass (``saved_tensors_hooks``; distinct storages,
+  parameters and buffers excluded).
+* :func:`training_step_peak_bytes`: peak memory of a full training step
+  (forward, backward, optimizer step), with PyTorch's own ``MemTracker`` on the
+  CPU (optionally under ``FakeTensorMode``, which allocates nothing) or
+  ``torch.cuda.max_memory_allocated`` on a GPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from typing import Mapping
+
+from . import validation as check
+
+DTYPES = ("fp32", "bf16", "fp16")
+ATTENTIONS = ("eager", "sdpa")
+DEVICES = ("cpu", "cuda")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def hf_config_dict(source) -> dict:
+    """The ``config.json`` dict of a preset name or a path (for building the real model)."""
+    from .presets import PRESETS, preset_path, preset_sources
+
+    if isinstance(source, Mapping):
+        return dict(source)
+    if isinstance(source, str) and source in PRESETS:
+        if source not in preset_sources():
+            raise ValueError(f"source {source!r} has no real model code (it is the article's own example)")
+        return json.loads(preset_path(source).read_text(encoding="utf-8"))
+    from .hf import _load
+
+    return _load(source)
+
+
+def build_model(source, *, attention: str = "eager", device: str = "cpu", meta: bool = False):
+    """``AutoModelForCausalLM.from_config`` of ``source`` in ``train()`` mode, fp32 weights.
+
+    ``meta=True`` builds it on the meta device (no memory; for counting).
+    """
+    check.choice("attention", attention, ATTENTIONS)
+    check.choice("device", device, DEVICES)
+    torch = _torch()
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    data = hf_config_dict(source)
+    fields = {k: v for k, v in data.items() if k != "model_type"}
+    config = transformers.AutoConfig.for_model(data.get("model_type"), **fields)
+    with torch.device("meta" if meta else device):
+        model = transformers.AutoModelForCausalLM.from_config(config, attn_implementation=attention)
+    return model.train()
+
+
+def _autocast(dtype: str, device: str):
+    torch = _torch()
+    if dtype == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device, dtype={"bf16": torch.bfloat16, "fp16": torch.float16}[dtype])
+
+
+@dataclass(frozen=True)
+class SavedStorage:
+    """One distinct storage autograd saved: its size, and the module whose forward saved it."""
+
+    nbytes: int
+    shape: tuple
+    dtype: str
+    module: str
+
+
+def saved_tensors(model, batch: int, seq: int, *, dtype: str = "fp32", seed: int = 0) -> list[SavedStorage]:
+    """Every distinct storage saved for backward by one training forward pass of ``model``.
+
+    ``input_ids`` of shape (batch, seq) drawn with ``seed``, ``labels`` equal to
+    them (so the loss is included); ``bf16``/``fp16`` run the forward under
+    ``torch.autocast`` of the model's device with the weights left in fp32.
+    Storages of parameters and buffers are excluded; a storage saved twice
+    counts once.
+    """
+    check.positive_int("batch", batch)
+    check.positive_int("seq", seq)
+    check.choice("dtype", dtype, DTYPES)
+    torch = _torch()
+    device = next(model.parameters()).device
+    excluded = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
+    stack: list[str] = []
+    handles = []
+    for name, module in model.named_modules():
+        handles.append(module.register_forward_pre_hook(lambda m, a, name=name: stack.append(name) and None))
+        handles.append(module.register_forward_hook(lambda m, a, o: stack.pop() and None))
+    seen: dict[int, SavedStorage] = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        pointer = storage.data_ptr()
+        if pointer not in excluded and pointer not in seen:
+            seen[pointer] = SavedStorage(storage.nbytes(), tuple(tensor.shape), str(tensor.dtype).removeprefix("torch."),
+                                         stack[-1] if stack else "")
+        return tensor
+
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=generator).to(device)
+    torch.manual_seed(seed)
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), _autocast(dtype, device.type):
+            output = model(input_ids=ids, labels=ids)
+    finally:
+        for handle in handles:
+            handle.remove()
+    del output
+    return list(seen.values())
+
+
+def saved_tensor_bytes(model, batch: int, seq: int, *, dtype: str = "fp32", seed: int = 0) -> int:
+    """Total bytes of :func:`saved_tensors` (the figure chapter 13 predicts to the byte)."""
+    return sum(s.nbytes for s in saved_tensors(model, batch, seq, dtype=dtype, seed=seed))
+
+
+def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32", optimizer: str = "adamw",
+                             fake: bool = False, seed: int = 0) -> int:
+    """Peak bytes of one training step: forward, backward and optimizer step.
+
+    On the CPU with PyTorch's ``MemTracker`` (``fake=True`` runs it under
+    ``FakeTensorMode``, for models too large to allocate); on CUDA with
+    ``torch.cuda.max_memory_allocated``.  The optimizer's states are created
+    by a first step before the measured one (so the measured step is a steady
+    one); gradients are set to ``None`` between steps, as ``zero_grad`` does.
+    """
+    check.positive_int("batch", batch)
+    check.positive_int("seq", seq)
+    check.choice("dtype", dtype, DTYPES)
+    check.choice("optimizer", optimizer, ("adamw", "sgd_momentum", "sgd"))
+    torch = _torch()
+    device = next(model.parameters()).device
+    opt = {
+        "adamw": lambda p: torch.optim.AdamW(p, lr=1e-4, foreach=False),
+        "sgd_momentum": lambda p: torch.optim.SGD(p, lr=1e-4, momentum=0.9, foreach=False),
+        "sgd": lambda p: torch.optim.SGD(p, lr=1e-4, foreach=False),
+    }[optimizer](model.parameters())
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=generator).to(device)
+
+    def step():
+        with _autocast(dtype, device.type):
+            loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    if device.type == "cuda":
+        step()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        step()
+        torch.cuda.synchronize()
+        return int(torch.cuda.max_memory_allocated())
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    mode = contextlib.nullcontext()
+    if fake:
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        mode = FakeTensorMode(allow_non_fake_inputs=True)
+    with mode:
+        tracker = MemTracker()
+        tracker.track_external(model, opt)
+        step()
+        tracker.reset_mod_stats()
+        with tracker:
+            step()
+        peak = tracker.get_tracker_snapshot("peak")
+    return int(sum(by_type["Total"] for by_type in peak.values()))
