@@ -210,3 +210,120 @@ def predict_breakdown(config: ModelConfig, batch: int, seq: int, regime: Regime 
     """Bytes of each term for the whole model (per-layer terms times L)."""
     values = _values(config, batch, seq)
     return {t.name: exact(L * t.bytes if t.per_layer else t.bytes, values) for t in saved_tensor_terms(config, regime)}
+
+
+# --- one training step: states and the peak (chapter 13) ---------------------------------------
+
+#: Bytes per parameter of optimizer state (fp32), and the per-tensor extras:
+#: AdamW keeps a 4-byte step counter per parameter tensor; during its update
+#: (``foreach=False``) the largest tensor needs two temporaries of its size
+#: (``exp_avg_sq.sqrt()`` and its division by the bias correction).
+OPTIMIZERS = {
+    "adamw": {"state": 8, "per_tensor": 4, "temporaries": 2},
+    "sgd_momentum": {"state": 4, "per_tensor": 0, "temporaries": 0},
+    "sgd": {"state": 0, "per_tensor": 0, "temporaries": 0},
+}
+
+
+def parameter_tensors(config: ModelConfig) -> list[tuple[str, int]]:
+    """Every parameter tensor of the real model as (name, number of elements), tied weights once.
+
+    The tests compare this list with ``model.named_parameters()`` of transformers.
+    """
+    family = _family(config)
+    d, f, v = config.d_model, config.d_ff, config.vocab_size
+    q = config.n_heads * config.head_width
+    kv = config.kv_heads * config.head_width
+    tensors = [("token embedding", v * d)]
+    layer: list[tuple[str, int]]
+    if family == "gpt2":
+        tensors.append(("position embedding", config.n_positions * d))
+        layer = [("ln_1.weight", d), ("ln_1.bias", d), ("attn.c_attn.weight", d * 3 * d), ("attn.c_attn.bias", 3 * d),
+                 ("attn.c_proj.weight", d * d), ("attn.c_proj.bias", d), ("ln_2.weight", d), ("ln_2.bias", d),
+                 ("mlp.c_fc.weight", d * f), ("mlp.c_fc.bias", f), ("mlp.c_proj.weight", f * d), ("mlp.c_proj.bias", d)]
+        final = [("ln_f.weight", d), ("ln_f.bias", d)]
+    else:
+        layer = [("q_proj.weight", q * d), ("k_proj.weight", kv * d), ("v_proj.weight", kv * d)]
+        if config.attention_bias:
+            layer += [("q_proj.bias", q), ("k_proj.bias", kv), ("v_proj.bias", kv)]
+        layer.append(("o_proj.weight", d * q))
+        if config.has_output_bias:
+            layer.append(("o_proj.bias", d))
+        layer += [("gate_proj.weight", f * d), ("up_proj.weight", f * d), ("down_proj.weight", d * f)]
+        if config.mlp_bias:
+            layer += [("gate_proj.bias", f), ("up_proj.bias", f), ("down_proj.bias", d)]
+        layer += [("input_layernorm.weight", d), ("post_attention_layernorm.weight", d)]
+        final = [("norm.weight", d)]
+    for i in range(config.n_layers):
+        tensors += [(f"layers.{i}.{name}", n) for name, n in layer]
+    tensors += final
+    if not config.tied_embeddings:
+        tensors.append(("lm_head.weight", v * d))
+    return tensors
+
+
+def buffer_bytes(config: ModelConfig) -> int:
+    """Bytes of the model's buffers: Llama-family rotary frequencies (twice d_head/2 fp32 values)."""
+    return 0 if _family(config) == "gpt2" else 2 * 4 * (config.head_width // 2)
+
+
+def training_step_terms(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime(),
+                        optimizer: str = "adamw") -> dict[str, int]:
+    """Named bytes of one training step (exact ints): states, saved activations, transients.
+
+    The weights stay fp32 under autocast (they are the master weights); the
+    16-bit weight copies autocast makes are among the saved tensors.
+    """
+    check.choice("optimizer", optimizer, OPTIMIZERS)
+    spec = OPTIMIZERS[optimizer]
+    tensors = parameter_tensors(config)
+    n_params = sum(n for _, n in tensors)
+    embedding = config.vocab_size * config.d_model
+    if config.tied_embeddings:  # lm_head and embedding gradients, and their sum
+        embedding_backward = 3 * 4 * embedding
+    else:  # the embedding's dense gradient and the incoming (B S, d_model) gradient
+        embedding_backward = 4 * embedding + 4 * batch * seq * config.d_model
+    return {
+        "weights (fp32)": 4 * n_params,
+        "buffers": buffer_bytes(config),
+        "gradients (fp32)": 4 * n_params,
+        "optimizer states": spec["state"] * n_params + spec["per_tensor"] * len(tensors),
+        "saved activations": predict_saved_bytes(config, batch, seq, regime),
+        "input token ids (int64, made before the step)": 8 * batch * seq,
+        "loss gradient and log-softmax backward (two fp32 B S x V)": 2 * 4 * batch * seq * config.vocab_size,
+        "embedding backward (last step of backward)": embedding_backward,
+        "embedding gradient (fp32)": 4 * embedding,
+        "optimizer temporaries (largest tensor)": spec["temporaries"] * 4 * max(n for _, n in tensors),
+    }
+
+
+def peak_candidates(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime(),
+                    optimizer: str = "adamw") -> dict[str, int]:
+    """Memory at the three moments of a training step where the peak can fall (chapter 13).
+
+    * start of the backward pass: weights, buffers and optimizer states, every
+      saved tensor, the fp32 gradient of the log-probabilities and the output
+      of the log-softmax backward (``2 x 4 B S V``) and the 4-byte loss
+      gradient; no gradients yet (``zero_grad(set_to_none=True)``);
+    * end of the backward pass: every gradient but the embedding's, plus the
+      tensors of the embedding backward;
+    * the optimizer update: weights, gradients, states and the update's temporaries.
+
+    As PyTorch's ``MemTracker`` counts on the CPU: the input ids are made before
+    the step, so it does not see them.
+    """
+    t = training_step_terms(config, batch, seq, regime, optimizer)
+    static = t["weights (fp32)"] + t["buffers"] + t["optimizer states"]
+    return {
+        "start of backward": static + t["saved activations"] - t["input token ids (int64, made before the step)"]
+        + t["loss gradient and log-softmax backward (two fp32 B S x V)"] + 4,
+        "end of backward": static + t["gradients (fp32)"] - t["embedding gradient (fp32)"]
+        + t["embedding backward (last step of backward)"],
+        "optimizer update": static + t["gradients (fp32)"] + t["optimizer temporaries (largest tensor)"],
+    }
+
+
+def predict_peak_bytes(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime(),
+                       optimizer: str = "adamw") -> int:
+    """Peak bytes of one steady training step: the largest of :func:`peak_candidates`."""
+    return max(peak_candidates(config, batch, seq, regime, optimizer).values())
