@@ -127,6 +127,26 @@ def _memory(args) -> int:
     return 0
 
 
+def _activations(args) -> int:
+    from . import activations
+
+    cfg = _config(args)
+    regime = activations.Regime(dtype=args.dtype, attention=args.attention, device=args.device)
+    breakdown = activations.predict_breakdown(cfg, args.batch, args.seq, regime)
+    total = sum(breakdown.values())
+    if args.json:
+        print(json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": args.batch, "seq": args.seq,
+                          "dtype": args.dtype, "attention": args.attention, "device": args.device,
+                          "total": total, "breakdown": breakdown}))
+        return 0
+    rows = [(name, f"{n:,}", f"{100 * n / total:.2f} %") for name, n in breakdown.items()]
+    rows.append(("total saved for backward", f"{total:,}", "100.00 %"))
+    print(f"{cfg.name} ({cfg.model_type}): batch {args.batch}, sequence {args.seq}, {args.dtype}, "
+          f"{args.attention} attention, {args.device}")
+    print(_table(rows, ("saved tensor (whole model)", "bytes", "share")))
+    return 0
+
+
 def _whole(value) -> int:
     return int(value) if isinstance(value, int) else -(-value.numerator // value.denominator)
 
@@ -149,6 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training precision for activations: {', '.join(memory.PRECISIONS)} (default gpu-mixed)")
     m.add_argument("--json", action="store_true", help="print one JSON object of byte counts")
     m.set_defaults(run=_memory)
+
+    a = sub.add_parser("activations", help="bytes saved for backward by one training forward pass, per tensor")
+    _add_model_arguments(a)
+    a.add_argument("--batch", type=_integer("batch"), required=True, help="batch size B (sequences)")
+    a.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+    a.add_argument("--dtype", default="fp32", help="fp32, or bf16/fp16 autocast with fp32 weights (default fp32)")
+    a.add_argument("--attention", default="eager", help="attention implementation: eager or sdpa (default eager)")
+    a.add_argument("--device", default="cpu", help="cpu or cuda: dropout masks are 1 byte on cuda (default cpu)")
+    a.add_argument("--json", action="store_true",
+                   help="print one JSON object; its 'total' is the predicted bytes saved for backward")
+    a.set_defaults(run=_activations)
     return parser
 
 
@@ -162,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "memory":
             memory.bytes_per_param(args.dtype)
             memory.precision(args.precision)
+        if args.command == "activations":
+            from .activations import Regime
+
+            Regime(dtype=args.dtype, attention=args.attention, device=args.device)
         return args.run(args)
     except ValueError as error:
         return _fail(str(error))

@@ -1,0 +1,105 @@
+"""The activation accounting against PyTorch: bytes saved for backward to the byte, peak within 1 %.
+
+Every expected value here is a measurement (llm_memory.measure, which uses
+torch.autograd.graph.saved_tensors_hooks and MemTracker), never the formula.
+"""
+
+import itertools
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import llm_memory as lm  # noqa: E402
+from llm_memory import activations as act  # noqa: E402
+from llm_memory import measure  # noqa: E402
+from llm_memory.cli import main  # noqa: E402
+
+CONFIGS = {
+    # odd sizes: 5 heads of 12, vocabulary 101, two layers, all dropouts on (GPT-2 defaults)
+    "gpt2": {"model_type": "gpt2", "n_embd": 60, "n_head": 5, "n_layer": 2, "vocab_size": 101, "n_positions": 64},
+    "gpt2-nodropout-gelu": {"model_type": "gpt2", "n_embd": 36, "n_head": 3, "n_layer": 3, "vocab_size": 97,
+                            "n_positions": 32, "activation_function": "gelu", "embd_pdrop": 0.0, "attn_pdrop": 0.0,
+                            "resid_pdrop": 0.0, "n_inner": 50},
+    # grouped-query attention (6 heads, 2 KV heads), head_dim not d_model/h, tied, biases
+    "llama-gqa": {"model_type": "llama", "hidden_size": 60, "num_attention_heads": 6, "num_key_value_heads": 2,
+                  "head_dim": 14, "intermediate_size": 100, "num_hidden_layers": 2, "vocab_size": 101,
+                  "tie_word_embeddings": True, "attention_bias": True},
+    "llama-dropout": {"model_type": "llama", "hidden_size": 48, "num_attention_heads": 4, "num_key_value_heads": 4,
+                      "intermediate_size": 70, "num_hidden_layers": 2, "vocab_size": 77, "attention_dropout": 0.1},
+    "qwen2": {"model_type": "qwen2", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 3,
+              "intermediate_size": 70, "num_hidden_layers": 2, "vocab_size": 77},
+    "mistral": {"model_type": "mistral", "hidden_size": 48, "num_attention_heads": 4, "num_key_value_heads": 1,
+                "intermediate_size": 70, "num_hidden_layers": 3, "vocab_size": 77},
+}
+
+
+@pytest.mark.parametrize("name, attention, dtype", [
+    (n, a, d) for n, a, d in itertools.product(CONFIGS, ("eager", "sdpa"), ("fp32", "bf16"))
+] + [("gpt2", "eager", "fp16"), ("llama-gqa", "sdpa", "fp16")])
+def test_saved_bytes_equal_the_measurement(name, attention, dtype):
+    data = CONFIGS[name]
+    model = measure.build_model(data, attention=attention)
+    cfg = lm.ModelConfig.from_hf_config(data)
+    for batch, seq in ((3, 7), (2, 13)):
+        measured = measure.saved_tensor_bytes(model, batch, seq, dtype=dtype)
+        assert act.predict_saved_bytes(cfg, batch, seq, act.Regime(dtype, attention)) == measured
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_parameter_tensors_match_the_real_model(name):
+    model = measure.build_model(CONFIGS[name], meta=True)
+    ours = sorted(n for _, n in act.parameter_tensors(lm.ModelConfig.from_hf_config(CONFIGS[name])))
+    assert ours == sorted(p.numel() for p in model.parameters())
+
+
+# The peak model takes the loss head's transient (8 B S V) to outweigh a layer's
+# backward transient, as in real models (vocabulary >= 2.9 d_ff for every preset):
+# these configs keep that ratio (vocabulary about 4 d_ff) at toy sizes.
+PEAK_CONFIGS = {
+    "gpt2": {**CONFIGS["gpt2"], "vocab_size": 1001},
+    "llama-gqa": {**CONFIGS["llama-gqa"], "vocab_size": 503},
+    "mistral": {**CONFIGS["mistral"], "vocab_size": 307},
+}
+
+
+@pytest.mark.parametrize("name, dtype, optimizer, batch, seq", [
+    ("gpt2", "fp32", "adamw", 8, 32), ("gpt2", "bf16", "sgd_momentum", 8, 32), ("gpt2", "fp32", "sgd", 3, 7),
+    ("llama-gqa", "fp32", "adamw", 8, 32), ("llama-gqa", "bf16", "adamw", 4, 16), ("mistral", "fp32", "sgd", 3, 7),
+])
+def test_peak_of_a_training_step_within_one_percent(name, dtype, optimizer, batch, seq):
+    model = measure.build_model(PEAK_CONFIGS[name])
+    measured = measure.training_step_peak_bytes(model, batch, seq, dtype=dtype, optimizer=optimizer)
+    predicted = act.predict_peak_bytes(lm.ModelConfig.from_hf_config(PEAK_CONFIGS[name]), batch, seq,
+                                       act.Regime(dtype), optimizer)
+    assert abs(predicted - measured) <= 0.01 * measured
+
+
+def test_terms_sum_to_the_total_and_cli_json_total(capsys, tmp_path):
+    cfg = lm.ModelConfig.from_hf_config(CONFIGS["gpt2"])
+    breakdown = act.predict_breakdown(cfg, 3, 7, act.Regime("bf16", "sdpa"))
+    total = act.predict_saved_bytes(cfg, 3, 7, act.Regime("bf16", "sdpa"))
+    assert sum(breakdown.values()) == total
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(CONFIGS["gpt2"]))
+    assert main(["activations", str(path), "--batch", "3", "--seq", "7", "--dtype", "bf16",
+                 "--attention", "sdpa", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    model = measure.build_model(CONFIGS["gpt2"], attention="sdpa")
+    assert data["total"] == measure.saved_tensor_bytes(model, 3, 7, dtype="bf16")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["activations", "gpt2", "--batch", "2", "--seq", "8", "--dtype", "int8"], "dtype must be one of fp32, bf16, fp16"),
+    (["activations", "gpt2", "--batch", "2", "--seq", "8", "--attention", "flash"], "attention must be one of eager, sdpa"),
+    (["activations", "gpt2", "--batch", "2", "--seq", "8", "--device", "tpu"], "device must be one of cpu, cuda"),
+    (["activations", "gpt2", "--batch", "0", "--seq", "8"], "batch must be a positive integer"),
+    (["activations", "mixtral-8x7b", "--batch", "1", "--seq", "8"], "for the activation accounting"),
+    (["activations", "article-example", "--batch", "1", "--seq", "8"], "not laid out as transformers' GPT-2"),
+])
+def test_activations_cli_refusals(capsys, argv, message):
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and message in err
