@@ -43,7 +43,7 @@ def test_saved_bytes_equal_the_measurement(name, attention, dtype):
     data = CONFIGS[name]
     model = measure.build_model(data, attention=attention)
     cfg = lm.ModelConfig.from_hf_config(data)
-    for batch, seq in ((3, 7), (2, 13)):
+    for batch, seq in ((3, 7), (2, 13), (1, 9)):
         measured = measure.saved_tensor_bytes(model, batch, seq, dtype=dtype)
         assert act.predict_saved_bytes(cfg, batch, seq, act.Regime(dtype, attention)) == measured
 

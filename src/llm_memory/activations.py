@@ -115,9 +115,28 @@ def _attention_terms(config: ModelConfig, regime: Regime, family: str) -> list[T
         # projection saves as its input ("merged heads"), so it counts once there.
         terms.append(Term("log-sum-exp per row (fp32)", True, 4 * B * h * S))
         return terms
-    if regime.attention == "sdpa" and regime.device == "cpu":
+    math_fallback = regime.attention == "sdpa" and regime.device == "cpu"
+    if math_fallback:
         a = 4  # the CPU math fallback computes in fp32 whatever the autocast dtype
-    terms.append(Term("query, key^T, value (copies for the batched matmuls)", True, 3 * a * heads_q))
+    if family == "gpt2" and not math_fallback:
+        # With one sequence, the value needs no copy for the batched matmul: it
+        # stays a view, and what is saved is the whole fused q, k, v output.
+        terms.append(Term("query and key^T (copies for the batched matmuls)", True, 2 * a * heads_q))
+        terms.append(Term("value (a copy; with B = 1 a view of the fused q, k, v output)", True,
+                          sp.Piecewise((3 * a * heads_q, sp.Eq(B, 1)), (a * heads_q, True))))
+    elif family == "llama" and not math_fallback and config.kv_heads == 1 < config.n_heads:
+        # One KV head and one sequence: repeat_kv and the batched matmul need no
+        # copy, so key and value stay views of the (B, 1, S, d_head) tensors
+        # (an autocast cast of the key still makes a full copy).
+        one = sp.Eq(B, 1)
+        key_view = 4 * heads_kv if not regime.autocast else a * heads_q
+        terms += [Term("query (copy for the batched matmul)", True, a * heads_q),
+                  Term("key^T (a copy; with B = 1 a view of the one KV head)", True,
+                       sp.Piecewise((key_view, one), (a * heads_q, True))),
+                  Term("value (a copy; with B = 1 a view of the one KV head)", True,
+                       sp.Piecewise((a * heads_kv, one), (a * heads_q, True)))]
+    else:
+        terms.append(Term("query, key^T, value (copies for the batched matmuls)", True, 3 * a * heads_q))
     terms.append(Term("softmax output (fp32)", True, 4 * scores))
     dropped = a if family == "gpt2" else 4  # GPT-2 casts the probabilities before dropout
     if p:
@@ -189,7 +208,9 @@ def saved_tensor_terms(config: ModelConfig, regime: Regime = Regime()) -> list[T
         terms.append(Term("16-bit copy of the output-layer weight", False, 2 * V * d_model))
     terms += [
         Term("log-probabilities (fp32)", False, 4 * B * S * V),
-        Term("shifted labels (int64)", False, 8 * B * S),
+        # labels padded by one and shifted: with one sequence the shift is a view
+        # of the padded (1, S + 1) tensor, so its storage holds one more int64.
+        Term("shifted labels (int64)", False, sp.Piecewise((8 * (S + 1), sp.Eq(B, 1)), (8 * B * S, True))),
         Term("loss normalizer (fp32 scalar)", False, sp.Integer(4)),
     ]
     return [t for t in terms if t.bytes != 0]

@@ -124,6 +124,12 @@ ARTICLE_ACTIVATION_MEMORY = L * (14 * B * S * d_model + 4 * B * S**2) + ARTICLE_
 ARTICLE_PEAK_MEMORY = steady_state_memory + ARTICLE_ACTIVATION_MEMORY + 4 * B * S * V
 
 
+#: Korthikanti et al. 2022, eq. (2): activations of one layer in bytes,
+#: ``s b h (34 + 5 a s / h)`` with every stored tensor 16-bit, summed over the
+#: layers.  It has no logits or loss term (chapter 13 measures what that misses).
+KORTHIKANTI_ACTIVATION_MEMORY = L * (34 * S * B * d_model + 5 * h * S**2 * B)
+
+
 @dataclass(frozen=True)
 class SavedTensor:
     """One tensor autograd keeps for the backward pass.
