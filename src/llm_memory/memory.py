@@ -201,7 +201,7 @@ def layer_saved_tensors(setting: str = "gpu-mixed") -> list[SavedTensor]:
         SavedTensor("ln_1 input (residual stream)", "ln_1", E, p.residual),
         SavedTensor("ln_1 mean and 1/std", "ln_1", 2 * B * S, 4),
         SavedTensor("attention input (ln_1 output)", "c_attn", E, p.activation),
-        SavedTensor("query, key, value (contiguous copies for the batched matmuls)", "Q K^T and P V", 3 * E, p.activation),
+        SavedTensor("query, key, value", "Q K^T and P V (contiguous copies)", 3 * E, p.activation),
         SavedTensor("attention probabilities", "softmax", scores, p.softmax),
     ]
     if p.dropout:
