@@ -4,7 +4,7 @@ Every formula is a SymPy expression defined once in this package; the book's
 chapters derive each one and assert that their derivation equals it.
 """
 
-from . import article, efficiency, memory, parameters, scaling, symbols, units
+from . import memory, parameters, symbols, units
 from .config import ModelConfig
 from .presets import ARTICLE_EXAMPLE, GPT2_SMALL, GPT3_175B, PRESETS, preset
 from .evaluate import exact, sweep
@@ -20,9 +20,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # Modules with heavy imports load on first use: ``lm.plotting`` (matplotlib),
-    # ``lm.measure`` (torch), so that ``import llm_memory`` and the CLI stay fast.
-    if name in ("plotting", "measure", "hf", "presets"):
+    # Modules load on first use: ``lm.plotting`` (matplotlib), ``lm.measure``
+    # (torch), and the chapters' own modules, so that the CLI starts fast.
+    if name in ("plotting", "measure", "hf", "presets", "article", "efficiency", "scaling", "activations",
+                "benchmark", "cli"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -65,7 +65,11 @@ def _config(args) -> ModelConfig:
         if args.source in PRESETS:
             return preset(args.source)
         if args.source.endswith(".json") or os.path.exists(args.source):
-            return ModelConfig.from_hf_config(args.source)
+            # A file named config.json is named after its folder (as on the Hub).
+            path = os.path.abspath(args.source)
+            stem = os.path.splitext(os.path.basename(path))[0]
+            name = os.path.basename(os.path.dirname(path)) if stem == "config" else stem
+            return ModelConfig.from_hf_config(args.source, name=name or None)
         raise ValueError(
             f"source must be a preset name ({', '.join(PRESETS)}) or a path to a config.json; got {args.source!r}"
         )

@@ -22,7 +22,7 @@ class ModelConfig:
     ----------
     vocab_size, d_model, n_layers, n_heads, d_ff:
         The sizes (symbols ``V``, ``d_model``, ``L``, ``h``, ``d_ff``).
-        ``n_heads`` must divide ``d_model``.
+        ``n_heads`` must divide ``d_model`` unless ``head_dim`` is given.
     n_positions:
         Rows of a learned position-embedding table (symbol ``P``); 0 for none.
     attention_bias, mlp_bias:
