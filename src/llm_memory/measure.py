@@ -140,6 +140,11 @@ def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32"
     ``torch.cuda.max_memory_allocated``.  The optimizer's states are created
     by a first step before the measured one (so the measured step is a steady
     one); gradients are set to ``None`` between steps, as ``zero_grad`` does.
+
+    With ``fake=True`` build the model on the meta device or under
+    ``FakeTensorMode``.  Seen in chapter 13: in bf16 the fake run equals the
+    real one; in fp32 it counts the fp32 weights of the linear layers once
+    more (cause not traced), so use it for bf16/fp16 only.
     """
     check.positive_int("batch", batch)
     check.positive_int("seq", seq)
