@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import memory
 from . import validation as check
 from .config import ModelConfig
 from .evaluate import exact
@@ -246,9 +247,12 @@ def predict_breakdown(config: ModelConfig, batch: int, seq: int, regime: Regime 
 #: (``foreach=False``) the largest tensor needs two temporaries of its size
 #: (``exp_avg_sq.sqrt()`` and its division by the bias correction).
 OPTIMIZERS = {
-    "adamw": {"state": 8, "per_tensor": 4, "temporaries": 2},
-    "sgd_momentum": {"state": 4, "per_tensor": 0, "temporaries": 0},
-    "sgd": {"state": 0, "per_tensor": 0, "temporaries": 0},
+    name: {"state": memory.OPTIMIZER_STATE_BYTES[name], **extras}
+    for name, extras in {
+        "adamw": {"per_tensor": 4, "temporaries": 2},
+        "sgd_momentum": {"per_tensor": 0, "temporaries": 0},
+        "sgd": {"per_tensor": 0, "temporaries": 0},
+    }.items()
 }
 
 

@@ -46,28 +46,31 @@ def formula_predictions(cfg: ModelConfig, batch: int, seq: int, regime: activati
     }
 
 
-def activation_rows(configs=None, workloads=WORKLOADS, dtypes=("fp32", "bf16"), attentions=("eager", "sdpa")):
+def activation_rows(configs=None, workloads=WORKLOADS, dtypes=("fp32", "bf16"), attentions=("eager", "sdpa"),
+                    device: str = "cpu"):
     """One dict per run: model, workload, regime, measured bytes and each prediction."""
     rows = []
     for name, data in (configs or BENCHMARK_CONFIGS).items():
         cfg = ModelConfig.from_hf_config(data, name=name)
         for attention in attentions:
-            model = measure.build_model(data, attention=attention)
+            model = measure.build_model(data, attention=attention, device=device)
             for dtype, (batch, seq) in itertools.product(dtypes, workloads):
-                regime = activations.Regime(dtype, attention)
+                regime = activations.Regime(dtype, attention, device)
                 measured = measure.saved_tensor_bytes(model, batch, seq, dtype=dtype)
                 rows.append({"model": name, "B": batch, "S": seq, "dtype": dtype, "attention": attention,
                              "measured": measured, **formula_predictions(cfg, batch, seq, regime)})
     return rows
 
 
-def peak_rows(configs=None, workloads=((4, 128),), dtypes=("fp32", "bf16"), optimizers=("adamw", "sgd_momentum")):
-    """Measured peak of a training step (MemTracker) against the package's and the article's."""
+def peak_rows(configs=None, workloads=((4, 128),), dtypes=("fp32", "bf16"), optimizers=("adamw", "sgd_momentum"),
+              device: str = "cpu"):
+    """Measured peak of a training step (MemTracker on the CPU, max_memory_allocated on CUDA)
+    against the package's prediction (a model of MemTracker's count on the CPU) and the article's."""
     rows = []
     for name, data in (configs or BENCHMARK_CONFIGS).items():
         cfg = ModelConfig.from_hf_config(data, name=name)
         for dtype, optimizer, (batch, seq) in itertools.product(dtypes, optimizers, workloads):
-            model = measure.build_model(data)
+            model = measure.build_model(data, device=device)
             measured = measure.training_step_peak_bytes(model, batch, seq, dtype=dtype, optimizer=optimizer)
             values = _values(cfg, batch, seq)
             rows.append({"model": name, "B": batch, "S": seq, "dtype": dtype, "optimizer": optimizer,

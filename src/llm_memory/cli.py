@@ -57,6 +57,11 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--untied", action="store_true", help="a separate output layer (default: tied to the embedding)")
 
 
+def _add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--batch", type=_integer("batch"), required=True, help="batch size B (sequences)")
+    parser.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+
+
 def _config(args) -> ModelConfig:
     given = {s: getattr(args, s) for s in _SIZES if getattr(args, s) is not None}
     if args.source is not None:
@@ -166,8 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("memory", help="model, inference and training memory estimates (bytes)")
     _add_model_arguments(m)
-    m.add_argument("--batch", type=_integer("batch"), required=True, help="batch size B (sequences)")
-    m.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+    _add_workload_arguments(m)
     m.add_argument("--dtype", default="fp32", help=f"storage type of the weights: {', '.join(memory.DTYPE_BITS)} (default fp32)")
     m.add_argument("--precision", default="gpu-mixed",
                    help=f"training precision for activations: {', '.join(memory.PRECISIONS)} (default gpu-mixed)")
@@ -176,8 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("activations", help="bytes saved for backward by one training forward pass, per tensor")
     _add_model_arguments(a)
-    a.add_argument("--batch", type=_integer("batch"), required=True, help="batch size B (sequences)")
-    a.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+    _add_workload_arguments(a)
     a.add_argument("--dtype", default="fp32", help="fp32, or bf16/fp16 autocast with fp32 weights (default fp32)")
     a.add_argument("--attention", default="eager", help="attention implementation: eager or sdpa (default eager)")
     a.add_argument("--device", default="cpu", help="cpu or cuda: dropout masks are 1 byte on cuda (default cpu)")

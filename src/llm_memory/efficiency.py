@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .memory import layer_activation_memory
+from .memory import KORTHIKANTI_LAYER_ACTIVATIONS, layer_activation_memory
 from .symbols import B, L, N, N_d, N_student, N_teacher, S, b_param, d_model, density, g, h, t
 
 # a) mixed precision --------------------------------------------------------------------
@@ -48,7 +48,7 @@ tensor_parallel_states = 16 * N / t
 #: comes from that) and leaves out the layer norms' fp32 mean and 1/std
 #: (16 B S bytes per layer), so it equals the ``korthikanti`` setting of
 #: :func:`llm_memory.memory.layer_activation_memory` divided by t only up to those.
-tensor_sequence_parallel_layer_activations = S * B * d_model * (34 + 5 * h * S / d_model) / t
+tensor_sequence_parallel_layer_activations = KORTHIKANTI_LAYER_ACTIVATIONS / t
 
 # c) gradient checkpointing ------------------------------------------------------------------
 

@@ -127,7 +127,8 @@ ARTICLE_PEAK_MEMORY = steady_state_memory + ARTICLE_ACTIVATION_MEMORY + 4 * B * 
 #: Korthikanti et al. 2022, eq. (2): activations of one layer in bytes,
 #: ``s b h (34 + 5 a s / h)`` with every stored tensor 16-bit, summed over the
 #: layers.  It has no logits or loss term (chapter 13 measures what that misses).
-KORTHIKANTI_ACTIVATION_MEMORY = L * (34 * S * B * d_model + 5 * h * S**2 * B)
+KORTHIKANTI_LAYER_ACTIVATIONS = 34 * S * B * d_model + 5 * h * S**2 * B
+KORTHIKANTI_ACTIVATION_MEMORY = L * KORTHIKANTI_LAYER_ACTIVATIONS
 
 
 @dataclass(frozen=True)
