@@ -33,6 +33,14 @@ CONFIGS = {
               "intermediate_size": 70, "num_hidden_layers": 2, "vocab_size": 77},
     "mistral": {"model_type": "mistral", "hidden_size": 48, "num_attention_heads": 4, "num_key_value_heads": 1,
                 "intermediate_size": 70, "num_hidden_layers": 3, "vocab_size": 77},
+    # parallel residual, a quarter of each head rotary, exact GELU
+    "gpt_neox": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3, "intermediate_size": 70,
+                 "num_hidden_layers": 2, "vocab_size": 97},
+    # serial residual, dropout everywhere, half the head rotary, tied, no attention biases
+    "gpt_neox-serial-dropout": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3,
+                                "intermediate_size": 70, "num_hidden_layers": 2, "vocab_size": 97,
+                                "use_parallel_residual": False, "attention_dropout": 0.1, "hidden_dropout": 0.1,
+                                "rotary_pct": 0.5, "attention_bias": False, "tie_word_embeddings": True},
 }
 
 
@@ -62,12 +70,14 @@ PEAK_CONFIGS = {
     "gpt2": {**CONFIGS["gpt2"], "vocab_size": 1001},
     "llama-gqa": {**CONFIGS["llama-gqa"], "vocab_size": 503},
     "mistral": {**CONFIGS["mistral"], "vocab_size": 307},
+    "gpt_neox": {**CONFIGS["gpt_neox"], "vocab_size": 401},
 }
 
 
 @pytest.mark.parametrize("name, dtype, optimizer, batch, seq", [
     ("gpt2", "fp32", "adamw", 8, 32), ("gpt2", "bf16", "sgd_momentum", 8, 32), ("gpt2", "fp32", "sgd", 3, 7),
     ("llama-gqa", "fp32", "adamw", 8, 32), ("llama-gqa", "bf16", "adamw", 4, 16), ("mistral", "fp32", "sgd", 3, 7),
+    ("gpt_neox", "fp32", "adamw", 8, 32), ("gpt_neox", "bf16", "sgd_momentum", 4, 16),
 ])
 def test_peak_of_a_training_step_within_one_percent(name, dtype, optimizer, batch, seq):
     model = measure.build_model(PEAK_CONFIGS[name])

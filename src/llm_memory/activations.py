@@ -1,8 +1,9 @@
 """Every tensor a training forward pass saves for backward, one named term each (chapter 13).
 
 The accounting follows the Hugging Face implementations (transformers 5.x,
-PyTorch 2.13) of the ``gpt2`` family and the ``llama`` family (llama, mistral,
-qwen2), and is checked to the byte against
+PyTorch 2.13) of the ``gpt2`` family, the ``llama`` family (llama, mistral,
+qwen2) and ``gpt_neox`` (parallel or serial residual, partial rotary), and is
+checked to the byte against
 :func:`llm_memory.measure.saved_tensor_bytes` on the CPU.  Its parameters:
 
 * the compute dtype: ``fp32``, or ``bf16``/``fp16`` autocast with fp32 weights.
@@ -44,7 +45,7 @@ from .symbols import B, L, S, V, d_ff, d_head, d_model, h, h_kv
 DTYPES = ("fp32", "bf16", "fp16")
 ATTENTIONS = ("eager", "sdpa")
 DEVICES = ("cpu", "cuda")
-FAMILIES = {"gpt2": "gpt2", "llama": "llama", "mistral": "llama", "qwen2": "llama"}
+FAMILIES = {"gpt2": "gpt2", "llama": "llama", "mistral": "llama", "qwen2": "llama", "gpt_neox": "gpt_neox"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,11 @@ def _attention_terms(config: ModelConfig, regime: Regime, family: str) -> list[T
             # q and k are made contiguous; v stays a view into the fused qkv output.
             terms += [Term("query and key (contiguous copies)", True, 2 * a * heads_q),
                       Term("fused q, k, v projection output (holds v)", True, 3 * a * heads_q)]
+        elif family == "gpt_neox":
+            # q, k, v are cut per head from the fused projection and copied; the
+            # kernel's output is kept apart from the (transposed) dense input.
+            terms += [Term("query, key, value (copies)", True, 3 * a * heads_q),
+                      Term("attention output (kernel layout)", True, a * heads_q)]
         else:
             terms += [Term("query (after rotary)", True, a * heads_q),
                       Term("key and value (h_kv heads, no repeat)", True, 2 * a * heads_kv)]
@@ -139,7 +145,7 @@ def _attention_terms(config: ModelConfig, regime: Regime, family: str) -> list[T
     else:
         terms.append(Term("query, key^T, value (copies for the batched matmuls)", True, 3 * a * heads_q))
     terms.append(Term("softmax output (fp32)", True, 4 * scores))
-    dropped = a if family == "gpt2" else 4  # GPT-2 casts the probabilities before dropout
+    dropped = a if family == "gpt2" else 4  # GPT-2 casts the probabilities before dropout; the others after
     if p:
         terms.append(Term("attention dropout mask", True, regime.mask_bytes(dropped) * scores))
     if p or a != 4:
@@ -187,6 +193,33 @@ def saved_tensor_terms(config: ModelConfig, regime: Regime = Regime()) -> list[T
         if config.residual_dropout > 0:
             terms.append(Term("feed-forward residual dropout mask", True, regime.mask_bytes(a) * E))
         terms += [Term(t.name.format("ln_f"), False, t.bytes) for t in norm]
+    elif family == "gpt_neox":
+        rotary = int(config.head_width * config.rotary_fraction)
+        terms.append(Term(f"rotary cos and sin (fp32, {rotary} of each head's {config.head_width} channels)", False,
+                          sp.Integer(2 * 4 * rotary) * S))
+        if config.embedding_dropout > 0:
+            terms.append(Term("embedding dropout mask", False, regime.mask_bytes(r) * E))
+        terms += [Term("input_layernorm input (residual stream)", True, r * E),
+                  Term("input_layernorm mean and 1/std (fp32)", True, 8 * B * S),
+                  Term("query_key_value input", True, a * E)]
+        if auto:
+            terms.append(Term("16-bit weight copies (query_key_value, dense, dense_h_to_4h, dense_4h_to_h)", True,
+                              2 * (4 * d_model**2 + 2 * d_model * d_ff)))
+        terms += _attention_terms(config, regime, family)
+        terms.append(Term("merged heads (dense input)", True, a * E))
+        if config.residual_dropout > 0:
+            terms.append(Term("attention branch dropout mask", True, regime.mask_bytes(a) * E))
+        if not config.parallel_residual:  # the second norm reads x + attention, a new tensor
+            terms.append(Term("post_attention_layernorm input (residual stream)", True, r * E))
+        terms += [Term("post_attention_layernorm mean and 1/std (fp32)", True, 8 * B * S),
+                  Term("dense_h_to_4h input", True, a * E)]
+        n_act = mlp_acts[config.activation]
+        terms.append(Term(f"{config.activation} tensors ({n_act} of width d_ff)", True, n_act * a * F))
+        terms.append(Term("activation output (dense_4h_to_h input)", True, a * F))
+        if config.residual_dropout > 0:
+            terms.append(Term("feed-forward branch dropout mask", True, regime.mask_bytes(a) * E))
+        terms += [Term("final_layer_norm input (residual stream)", False, r * E),
+                  Term("final_layer_norm mean and 1/std (fp32)", False, 8 * B * S)]
     else:
         terms.append(Term("rotary cos and sin (fp32, shared by the layers)", False, 2 * 4 * S * d_head))
         norm = [Term("{} input (residual stream)", True, r * E), Term("{} 1/rms (fp32)", True, 4 * B * S),
@@ -273,6 +306,15 @@ def parameter_tensors(config: ModelConfig) -> list[tuple[str, int]]:
                  ("attn.c_proj.weight", d * d), ("attn.c_proj.bias", d), ("ln_2.weight", d), ("ln_2.bias", d),
                  ("mlp.c_fc.weight", d * f), ("mlp.c_fc.bias", f), ("mlp.c_proj.weight", f * d), ("mlp.c_proj.bias", d)]
         final = [("ln_f.weight", d), ("ln_f.bias", d)]
+    elif family == "gpt_neox":
+        layer = [("input_layernorm.weight", d), ("input_layernorm.bias", d),
+                 ("post_attention_layernorm.weight", d), ("post_attention_layernorm.bias", d),
+                 ("attention.query_key_value.weight", 3 * d * d), ("attention.dense.weight", d * d)]
+        if config.attention_bias:
+            layer += [("attention.query_key_value.bias", 3 * d), ("attention.dense.bias", d)]
+        layer += [("mlp.dense_h_to_4h.weight", f * d), ("mlp.dense_h_to_4h.bias", f),
+                  ("mlp.dense_4h_to_h.weight", d * f), ("mlp.dense_4h_to_h.bias", d)]
+        final = [("final_layer_norm.weight", d), ("final_layer_norm.bias", d)]
     else:
         layer = [("q_proj.weight", q * d), ("k_proj.weight", kv * d), ("v_proj.weight", kv * d)]
         if config.attention_bias:
@@ -294,8 +336,12 @@ def parameter_tensors(config: ModelConfig) -> list[tuple[str, int]]:
 
 
 def buffer_bytes(config: ModelConfig) -> int:
-    """Bytes of the model's buffers: Llama-family rotary frequencies (twice d_head/2 fp32 values)."""
-    return 0 if _family(config) == "gpt2" else 2 * 4 * (config.head_width // 2)
+    """Bytes of the model's buffers: rotary frequencies (twice rotary width / 2 fp32 values)."""
+    family = _family(config)
+    if family == "gpt2":
+        return 0
+    rotary = int(config.head_width * config.rotary_fraction) if family == "gpt_neox" else config.head_width
+    return 2 * 4 * (rotary // 2)
 
 
 def training_step_terms(config: ModelConfig, batch: int, seq: int, regime: Regime = Regime(),

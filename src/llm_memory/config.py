@@ -59,6 +59,8 @@ class ModelConfig:
         ``gelu``, ``silu``, ...); it decides what the activation saves (chapter 13).
     embedding_dropout, attention_dropout, residual_dropout:
         Dropout probabilities of the config; with p > 0 dropout saves a mask (chapter 13).
+    rotary_fraction:
+        Share of each head's width that rotary embeddings turn (GPT-NeoX: 0.25).
     """
 
     vocab_size: int
@@ -85,6 +87,7 @@ class ModelConfig:
     embedding_dropout: float = 0.1
     attention_dropout: float = 0.1
     residual_dropout: float = 0.1
+    rotary_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for size in ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "n_experts", "experts_per_token"):
@@ -116,6 +119,9 @@ class ModelConfig:
             raise ValueError(f"name must be a string, got {self.name!r}")
         for rate in ("embedding_dropout", "attention_dropout", "residual_dropout"):
             check.fraction_in_unit_interval(rate, getattr(self, rate))
+        check.positive_real("rotary_fraction", self.rotary_fraction)
+        if self.rotary_fraction > 1:
+            raise ValueError(f"rotary_fraction must be at most 1, got {self.rotary_fraction!r}")
         if not isinstance(self.activation, str):
             raise ValueError(f"activation must be a string, got {self.activation!r}")
         if not isinstance(self.model_type, str):

@@ -142,8 +142,15 @@ def from_hf_config(source, name: str | None = None) -> ModelConfig:
         )
         if model_type == "gpt_neox":
             bias = r.bool("attention_bias")
+            rope = data.get("rope_parameters") or {}
+            if not isinstance(rope, Mapping):
+                raise ValueError(f"rope_parameters must be an object, got {rope!r}")
+            fraction = rope.get("partial_rotary_factor", data.get("partial_rotary_factor", data.get("rotary_pct", 0.25)))
+            if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction <= 1:
+                raise ValueError(f"partial_rotary_factor (rotary_pct) must be a number in (0, 1], got {fraction!r}")
+            common["embedding_dropout"] = common["residual_dropout"]  # GPT-NeoX drops the embeddings with hidden_dropout
             return ModelConfig(**common, attention_bias=bias, output_bias=bias, mlp_bias=True,
-                               parallel_residual=r.bool("use_parallel_residual"))
+                               parallel_residual=r.bool("use_parallel_residual"), rotary_fraction=float(fraction))
         heads = common["n_heads"]
         kv_key = "num_key_value_heads"
         kv = r.int(kv_key, optional=True) if kv_key in data or kv_key in DEFAULTS[model_type] else None
