@@ -29,10 +29,8 @@ WORKLOADS = ((2, 64), (4, 128), (1, 256))
 
 
 def _values(cfg: ModelConfig, batch: int, seq: int) -> dict:
-    values = memory.workload_values(cfg, batch, seq)
-    values.setdefault(memory.d_head, cfg.head_width)
-    values.setdefault(memory.h_kv, cfg.kv_heads)
-    return values
+    # the accounting's own values (with h_kv and d_head) plus the parameter count N
+    return {**activations._values(cfg, batch, seq), N: memory.workload_values(cfg, batch, seq)[N]}
 
 
 def formula_predictions(cfg: ModelConfig, batch: int, seq: int, regime: activations.Regime) -> dict[str, int]:
