@@ -68,3 +68,20 @@ def fraction_in_unit_interval(name: str, value: object, *, allow_zero: bool = Tr
     if value < 0 or value >= 1 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be a number with {lower} {name} < 1, got {value!r}")
     return value
+
+
+def model_config(name: str, value: object):
+    """Return ``value`` if it is a :class:`everybyte.config.ModelConfig`, else raise."""
+    from .config import ModelConfig
+
+    if not isinstance(value, ModelConfig):
+        raise ValueError(f"{name} must be an everybyte.ModelConfig (see everybyte.preset and everybyte.from_hf_config), "
+                         f"got {type(value).__name__}")
+    return value
+
+
+def instance(name: str, value: object, kind: type, what: str):
+    """Return ``value`` if it is an instance of ``kind``, else raise naming ``what`` is allowed."""
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} must be {what}, got {type(value).__name__}")
+    return value

@@ -9,8 +9,15 @@ section and ``H`` in another.  Here every quantity has exactly one name:
 * ``E`` abbreviates ``B*S*d_model``, the number of *elements* (not bytes) of one
   activation tensor of width ``d_model``.
 
+Besides the sizes, the package's accounting has *switches*: symbols that are 0
+or 1 and select the pieces a layout or a setup has (a bias, autocast, the fused
+attention kernel).  A real configuration gives every switch a value; a chapter
+substitutes a few of them to show one specialisation of a formula.
+
 The notation page of the book (``book/notation``) is rendered from
-:data:`NOTATION`, so the page and the package cannot disagree.
+:data:`NOTATION`, so the page and the package cannot disagree.  Every symbol's
+name is a Python identifier: the generated evaluators (:mod:`everybyte.codegen`)
+use the names as variables.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 _COUNT = {"positive": True, "integer": True}
+_SWITCH = {"nonnegative": True, "integer": True}
 
 # Architecture
 V = sp.Symbol("V", **_COUNT)
@@ -36,10 +44,11 @@ h_kv = sp.Symbol("h_kv", **_COUNT)
 d_head = sp.Symbol("d_head", **_COUNT)
 n_experts = sp.Symbol("n_experts", **_COUNT)
 k_experts = sp.Symbol("k_experts", **_COUNT)
+#: Channels of each head that rotary embeddings turn (GPT-NeoX: a quarter).
+d_rot = sp.Symbol("d_rot", **_SWITCH)
 
 # Layout switches of the general formula (chapter 12): each is 0 or 1, except
 # norm_width, the parameters per channel of a norm (2 for LayerNorm, 1 for RMSNorm).
-_SWITCH = {"nonnegative": True, "integer": True}
 bias_qkv = sp.Symbol("beta_qkv", **_SWITCH)
 bias_o = sp.Symbol("beta_o", **_SWITCH)
 bias_ff = sp.Symbol("beta_ff", **_SWITCH)
@@ -49,6 +58,17 @@ router = sp.Symbol("rho", **_SWITCH)
 learned_positions = sp.Symbol("pi", **_SWITCH)
 final_norm = sp.Symbol("phi", **_SWITCH)
 untied = sp.Symbol("tau", **_SWITCH)
+#: 1 where the real code stores q, k and v as one fused matrix (GPT-2, GPT-NeoX):
+#: the count is the same, the number of tensors is not.
+fused_qkv = sp.Symbol("f_qkv", **_SWITCH)
+#: 1 where the experts of a layer are stored as 3-d tensors (transformers 5 Mixtral).
+fused_experts = sp.Symbol("f_exp", **_SWITCH)
+#: 1 for GPT-NeoX's parallel residual (attention and feed-forward read the same input).
+parallel_residual = sp.Symbol("x_par", **_SWITCH)
+#: 1 when several query heads share one key/value head (the B = 1 views of chapter 13).
+one_kv_head = sp.Symbol("x_kv1", **_SWITCH)
+#: Tensors of width d_ff the feed-forward activation saves (gelu_new: 4, gelu: 1).
+n_act = sp.Symbol("n_act", **_SWITCH)
 
 # Workload
 B = sp.Symbol("B", **_COUNT)
@@ -56,6 +76,30 @@ S = sp.Symbol("S", **_COUNT)
 
 # Storage
 b_param = sp.Symbol("b_param", positive=True, rational=True)
+
+# Setup switches (chapters 8 and 13): how a training step runs.
+#: 1 under 16-bit autocast (bf16 or fp16, fp32 weights), 0 in fp32.
+autocast = sp.Symbol("x_auto", **_SWITCH)
+#: 1 for PyTorch's scaled_dot_product_attention, 0 for eager attention.
+sdpa = sp.Symbol("x_sdpa", **_SWITCH)
+#: 1 on a CUDA device (1-byte dropout masks, fused kernels with dropout), 0 on the CPU.
+cuda = sp.Symbol("x_cuda", **_SWITCH)
+#: 1 when the config's embedding, attention or residual dropout probability is above 0.
+dropout_embedding = sp.Symbol("p_embd", **_SWITCH)
+dropout_attention = sp.Symbol("p_attn", **_SWITCH)
+dropout_residual = sp.Symbol("p_resid", **_SWITCH)
+#: Bytes per element of the residual stream and of the softmax output: 4 in every
+#: setup transformers runs; Megatron-style 16-bit training (chapter 8) has 2.
+b_res = sp.Symbol("b_res", **_COUNT)
+b_soft = sp.Symbol("b_soft", **_COUNT)
+#: Bytes per element of the weights, the KV cache and the logits when the model
+#: runs in the setup's dtype (4 for fp32, 2 for bf16 and fp16).
+b_dtype = sp.Symbol("b_dtype", **_COUNT)
+#: Optimizer (chapter 13): state bytes per parameter, bytes per parameter tensor
+#: (AdamW's step counter), and temporaries of the largest tensor during the update.
+b_opt = sp.Symbol("b_opt", **_SWITCH)
+b_opt_tensor = sp.Symbol("b_opt_tensor", **_SWITCH)
+n_opt_temporaries = sp.Symbol("n_opt_tmp", **_SWITCH)
 
 # Parallelism and other techniques
 t = sp.Symbol("t", **_COUNT)
@@ -99,6 +143,7 @@ NOTATION: tuple[Notation, ...] = (
     Notation(N, "total parameters", "number of parameters of the whole model (never the layer count)"),
     Notation(h_kv, "n_kv_heads", "key/value heads under grouped-query attention (h_kv = h without it)"),
     Notation(d_head, "head_dim", "width of one attention head (d_model / h unless a config says otherwise)"),
+    Notation(d_rot, "rotary channels", "channels of each head that rotary position embeddings turn"),
     Notation(n_experts, "n_experts", "feed-forward experts per layer in a mixture of experts (1 for a dense model)"),
     Notation(k_experts, "experts_per_token", "experts each token is routed through"),
     Notation(bias_qkv, "qkv bias", "1 if the query, key and value projections have biases, else 0"),
@@ -110,10 +155,27 @@ NOTATION: tuple[Notation, ...] = (
     Notation(learned_positions, "learned positions", "1 for a learned position table (GPT-2), 0 for rotary positions"),
     Notation(final_norm, "final norm", "1 if a norm follows the last layer, else 0"),
     Notation(untied, "untied", "1 if the output layer has its own matrix, 0 if it reuses the embedding"),
+    Notation(fused_qkv, "fused qkv", "1 if q, k and v are stored as one matrix (GPT-2, GPT-NeoX), else 0"),
+    Notation(fused_experts, "fused experts", "1 if a layer's experts are stored as 3-d tensors, else 0"),
+    Notation(parallel_residual, "parallel residual", "1 if attention and feed-forward read the same input (GPT-NeoX)"),
+    Notation(one_kv_head, "one KV head", "1 if several query heads share a single key/value head, else 0"),
+    Notation(n_act, "activation tensors", "tensors of width d_ff the activation saves (gelu_new 4, gelu 1)"),
     Notation(B, "batch", "batch size: sequences per optimizer step"),
     Notation(S, "seq", "sequence length in tokens"),
     Notation(E, "E", "B S d_model: elements (not bytes) of one activation tensor of width d_model"),
     Notation(b_param, "bytes per parameter", "bytes used to store one parameter in a given dtype"),
+    Notation(b_dtype, "bytes of the dtype", "bytes per element of the setup's dtype: 4 for fp32, 2 for bf16/fp16"),
+    Notation(autocast, "autocast", "1 under 16-bit autocast with fp32 weights, 0 in fp32"),
+    Notation(sdpa, "sdpa", "1 for scaled_dot_product_attention, 0 for eager attention"),
+    Notation(cuda, "cuda", "1 on a CUDA device, 0 on the CPU"),
+    Notation(dropout_embedding, "embedding dropout", "1 if the embedding dropout probability is above 0"),
+    Notation(dropout_attention, "attention dropout", "1 if the attention dropout probability is above 0"),
+    Notation(dropout_residual, "residual dropout", "1 if the residual (hidden) dropout probability is above 0"),
+    Notation(b_res, "residual bytes", "bytes per element of the residual stream (4 under autocast)"),
+    Notation(b_soft, "softmax bytes", "bytes per element of the attention probabilities out of the softmax"),
+    Notation(b_opt, "optimizer bytes", "optimizer state bytes per parameter (AdamW 8, SGD with momentum 4)"),
+    Notation(b_opt_tensor, "optimizer bytes per tensor", "optimizer state bytes per parameter tensor (AdamW's step: 4)"),
+    Notation(n_opt_temporaries, "update temporaries", "temporaries of the largest tensor during the optimizer update"),
     Notation(t, "tensor_parallel", "tensor-parallel degree: GPUs one layer is split across"),
     Notation(N_d, "data_parallel", "data-parallel degree: GPUs that share optimizer state under ZeRO"),
     Notation(g, "group_size", "weights sharing one quantization scale"),
@@ -123,3 +185,6 @@ NOTATION: tuple[Notation, ...] = (
     Notation(alpha, "alpha", "scaling exponent of performance in N"),
     Notation(gain, "gain", "factor by which performance should improve (1.1 for 10 %)"),
 )
+
+#: Every symbol by its name (the names the generated evaluators use).
+BY_NAME: dict[str, sp.Symbol] = {n.symbol.name: n.symbol for n in NOTATION}

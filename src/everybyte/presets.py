@@ -2,7 +2,7 @@
 
 Real models live in ``presets/*.json``, each the ``config.json`` a model's
 authors published (``presets/index.json`` names the source of each); they are
-read with :func:`llm_memory.hf.from_hf_config` like any file a user brings.
+read with :func:`everybyte.hf.from_hf_config` like any file a user brings.
 The article's example is not a real model (no biases on attention, no
 positions, no final norm), so it is defined here.
 """
@@ -34,7 +34,7 @@ ARTICLE_EXAMPLE = ModelConfig(
     final_norm=False,
 )
 
-_FOLDER = resources.files("llm_memory") / "presets"
+_FOLDER = resources.files("everybyte") / "presets"
 
 
 @lru_cache(maxsize=None)

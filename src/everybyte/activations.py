@@ -1,0 +1,292 @@
+"""Every tensor a training forward pass saves for backward, one keyed term each (chapter 13).
+
+The accounting follows the Hugging Face implementations (transformers 5.x,
+PyTorch 2.13) of the ``gpt2`` family, the ``llama`` family (llama, mistral,
+qwen2) and ``gpt_neox`` (parallel or serial residual, partial rotary), and is
+checked to the byte against :func:`everybyte.measure.saved_tensor_bytes` on
+the CPU.  Each family's terms are one static list of SymPy expressions; what
+varies from run to run is a symbol:
+
+* the compute dtype, through ``x_auto`` (16-bit autocast with fp32 weights).
+  Under autocast every linear layer saves a 16-bit copy of its weight and of
+  its input; layer norm, RMSNorm, softmax and the loss stay in fp32, and so
+  does the residual stream (``b_res`` and ``b_soft`` are 4 in every setup
+  transformers runs; chapter 8's Megatron-style view sets them to 2);
+* the dropout switches ``p_embd``, ``p_attn``, ``p_resid``: with p > 0 dropout
+  saves its mask, in the input's dtype on the CPU and as 1-byte booleans on
+  CUDA (``x_cuda``);
+* the activation, through ``n_act``: exact ``gelu`` saves its input, HF's tanh
+  ``gelu_new`` four tensors of width d_ff; the gated SiLU of the llama family
+  its input, its output and the up projection;
+* the attention kernel, ``x_sdpa``: eager attention stores the softmax output
+  and the probabilities that enter P V; ``sdpa`` with p = 0 (or on CUDA) runs a
+  fused kernel that keeps q, k, v, the output and one fp32 log-sum-exp per
+  row, never the S x S matrix; ``sdpa`` with p > 0 on the CPU falls back to
+  the math kernel, which computes in fp32;
+* the loss: fp32 log-probabilities of shape (B S, V), the shifted labels
+  (int64) and one fp32 scalar.
+
+Chapter 8's idealised GPU settings are views of this accounting
+(:func:`chapter_8_view`): the GPT-2 terms with the GPU's switches substituted
+and the bookkeeping tensors left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .symbols import (
+    B, L, S, V, autocast, b_res, b_soft, cuda, d_ff, d_head, d_model, d_rot, dropout_attention,
+    dropout_embedding, dropout_residual, h, h_kv, n_act, one_kv_head, parallel_residual, sdpa,
+)
+from .terms import Term
+
+#: Tags: tensors that are not activations in the usual sense (integer ids, the
+#: loss scalar) and autocast's 16-bit weight copies, which scale with the
+#: weights rather than the workload.
+BOOKKEEPING = "bookkeeping"
+WEIGHT_COPIES = "weight-copies"
+SECTION = {"gpt2": "sec-saved-gpt2", "llama": "sec-saved-llama", "gpt_neox": "sec-saved-gpt-neox"}
+
+# --- the setup, as expressions of the switches ------------------------------------------
+
+#: Bytes per element of matmul inputs and feed-forward activations.
+matmul_bytes = 4 - 2 * autocast
+#: 1 for eager attention.
+eager = 1 - sdpa
+#: 1 when scaled_dot_product_attention runs a fused kernel (p = 0, or CUDA).
+fused = sdpa * (1 - dropout_attention * (1 - cuda))
+#: 1 when it falls back to the math kernel (p > 0 on the CPU), which computes in fp32.
+math_fallback = sdpa * dropout_attention * (1 - cuda)
+#: Bytes per element of the q, k, v copies the attention saves (fp32 in the fallback).
+qkv_bytes = (eager + fused) * matmul_bytes + math_fallback * 4
+#: Bytes per element inside the unfused attention (eager: the compute dtype; fallback: fp32).
+unfused_bytes = eager * matmul_bytes + math_fallback * 4
+
+
+def mask_bytes(input_bytes) -> sp.Expr:
+    """Bytes per element of a dropout mask: the input's width on the CPU, a 1-byte boolean on CUDA."""
+    return cuda + (1 - cuda) * input_bytes
+
+
+E = B * S * d_model  # elements of one (B, S, d_model) tensor
+F = B * S * d_ff  # (B, S, d_ff)
+heads_q = B * S * h * d_head  # (B, h, S, d_head): the query (and k, v after repeat_kv)
+heads_kv = B * S * h_kv * d_head  # (B, h_kv, S, d_head)
+scores = B * h * S**2  # (B, h, S, S)
+one_sequence = sp.Eq(B, 1)
+
+
+def _t(family, key, label, each, per_layer=True, tags=()):
+    return Term(f"activations/{key}", label, each, L if per_layer else 1, {"activations", *tags}, SECTION[family])
+
+
+def _scores(family, dropped_bytes) -> list[Term]:
+    """The S x S tensors of unfused attention: softmax output, dropout mask, probabilities entering P V."""
+    unfused = 1 - fused
+    # The probabilities are saved again by P V when dropout or a dtype cast made a new tensor.
+    probabilities = eager * (dropout_attention + autocast - dropout_attention * autocast) * matmul_bytes
+    probabilities += math_fallback * 4
+    return [
+        _t(family, "layer/attention/softmax", "softmax output (fp32)", unfused * b_soft * scores),
+        _t(family, "layer/attention/dropout_mask", "attention dropout mask",
+           unfused * dropout_attention * mask_bytes(dropped_bytes) * scores),
+        _t(family, "layer/attention/probabilities", "probabilities entering P V", probabilities * scores),
+        _t(family, "layer/attention/log_sum_exp", "log-sum-exp per row (fp32, fused kernel)", fused * 4 * B * h * S),
+    ]
+
+
+def _tail(family, output_weight_copy=True) -> list[Term]:
+    terms = [_t(family, "lm_head/input", "output-layer input", matmul_bytes * E, per_layer=False)]
+    if output_weight_copy:
+        terms.append(_t(family, "lm_head/weight_copy", "16-bit copy of the output-layer weight",
+                        autocast * 2 * V * d_model, per_layer=False, tags=(WEIGHT_COPIES,)))
+    return terms + [
+        _t(family, "loss/log_probabilities", "log-probabilities (fp32)", 4 * B * S * V, per_layer=False),
+        # labels padded by one and shifted: with one sequence the shift is a view
+        # of the padded (1, S + 1) tensor, so its storage holds one more int64.
+        _t(family, "loss/labels", "shifted labels (int64)",
+           sp.Piecewise((8 * (S + 1), one_sequence), (8 * B * S, True)), per_layer=False, tags=(BOOKKEEPING,)),
+        _t(family, "loss/normalizer", "loss normalizer (fp32 scalar)", sp.Integer(4), per_layer=False,
+           tags=(BOOKKEEPING,)),
+    ]
+
+
+def _layer_norm(family, key, name) -> list[Term]:
+    return [_t(family, f"layer/{key}/input", f"{name} input (residual stream)", b_res * E),
+            _t(family, f"layer/{key}/statistics", f"{name} mean and 1/std (fp32)", 8 * B * S)]
+
+
+def _gpt2() -> list[Term]:
+    f = "gpt2"
+    value = (eager * sp.Piecewise((3 * matmul_bytes * heads_q, one_sequence), (matmul_bytes * heads_q, True))
+             + fused * 3 * matmul_bytes * heads_q + math_fallback * 4 * heads_q)
+    return [
+        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _t(f, "position_ids", "position ids (int64)", 8 * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _t(f, "embedding_dropout_mask", "embedding dropout mask", dropout_embedding * mask_bytes(b_res) * E,
+           per_layer=False),
+        *_layer_norm(f, "norm_1", "ln_1"),
+        _t(f, "layer/attention/input", "attention input (c_attn input)", matmul_bytes * E),
+        _t(f, "layer/weight_copies", "16-bit weight copies (c_attn, c_proj, c_fc, mlp c_proj)",
+           autocast * 2 * (4 * d_model**2 + 2 * d_model * d_ff), tags=(WEIGHT_COPIES,)),
+        _t(f, "layer/attention/query_key", "query and key (copies for the matmul or the kernel)",
+           2 * qkv_bytes * heads_q),
+        # The value is a copy, except with sdpa and with one sequence: then it is
+        # a view, and the whole fused q, k, v output it lives in is what is saved.
+        _t(f, "layer/attention/value", "value (a copy; with sdpa or B = 1 the fused q, k, v output holding it)",
+           value),
+        *_scores(f, dropped_bytes=unfused_bytes),  # GPT-2 casts the probabilities before dropout
+        _t(f, "layer/attention/merged_heads", "merged heads (c_proj input)", matmul_bytes * E),
+        _t(f, "layer/attention/residual_dropout_mask", "attention residual dropout mask",
+           dropout_residual * mask_bytes(matmul_bytes) * E),
+        *_layer_norm(f, "norm_2", "ln_2"),
+        _t(f, "layer/mlp/input", "feed-forward input (c_fc input)", matmul_bytes * E),
+        _t(f, "layer/mlp/activation", "activation tensors (n_act of width d_ff)", n_act * matmul_bytes * F),
+        _t(f, "layer/mlp/activation_output", "activation output (mlp c_proj input)", matmul_bytes * F),
+        _t(f, "layer/mlp/residual_dropout_mask", "feed-forward residual dropout mask",
+           dropout_residual * mask_bytes(matmul_bytes) * E),
+        _t(f, "final_norm/input", "ln_f input (residual stream)", b_res * E, per_layer=False),
+        _t(f, "final_norm/statistics", "ln_f mean and 1/std (fp32)", 8 * B * S, per_layer=False),
+        *_tail(f),
+    ]
+
+
+def _rms_norm(key, name, per_layer=True) -> list[Term]:
+    prefix = f"layer/{key}" if per_layer else key
+    return [_t("llama", f"{prefix}/input", f"{name} input (residual stream)", b_res * E, per_layer),
+            _t("llama", f"{prefix}/statistics", f"{name} 1/rms (fp32)", 4 * B * S, per_layer),
+            _t("llama", f"{prefix}/normalized", f"{name} normalized input (fp32)", 4 * E, per_layer)]
+
+
+def _llama() -> list[Term]:
+    f = "llama"
+    unfused_plain = eager * (1 - one_kv_head) * matmul_bytes * heads_q + math_fallback * 4 * heads_q
+    # One KV head and one sequence: repeat_kv and the batched matmul need no
+    # copy, so key and value stay views of the (B, 1, S, d_head) tensors (an
+    # autocast cast of the key still makes a full copy).
+    key_view = (1 - autocast) * 4 * heads_kv + autocast * matmul_bytes * heads_q
+    one_head = eager * one_kv_head
+    return [
+        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _t(f, "rotary", "rotary cos and sin (fp32, shared by the layers)", 2 * 4 * S * d_head, per_layer=False),
+        *_rms_norm("norm_1", "input_layernorm"),
+        _t(f, "layer/attention/input", "q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)",
+           autocast * 3 * 2 * E + (1 - autocast) * 4 * E),
+        _t(f, "layer/weight_copies", "16-bit weight copies (q, k, v, o, gate, up, down)",
+           autocast * 2 * (2 * d_model * h * d_head + 2 * d_model * h_kv * d_head + 3 * d_model * d_ff),
+           tags=(WEIGHT_COPIES,)),
+        _t(f, "layer/attention/query", "query (after rotary; a copy for the matmul or the kernel)",
+           qkv_bytes * heads_q),
+        _t(f, "layer/attention/key", "key (h_kv heads into the fused kernel; a copy of all h heads otherwise)",
+           fused * matmul_bytes * heads_kv + unfused_plain
+           + one_head * sp.Piecewise((key_view, one_sequence), (matmul_bytes * heads_q, True))),
+        _t(f, "layer/attention/value", "value (h_kv heads into the fused kernel; a copy of all h heads otherwise)",
+           fused * matmul_bytes * heads_kv + unfused_plain
+           + one_head * sp.Piecewise((matmul_bytes * heads_kv, one_sequence), (matmul_bytes * heads_q, True))),
+        *_scores(f, dropped_bytes=4),  # the llama family casts the probabilities after dropout
+        _t(f, "layer/attention/merged_heads", "merged heads (o_proj input)", matmul_bytes * heads_q),
+        *_rms_norm("norm_2", "post_attention_layernorm"),
+        _t(f, "layer/mlp/input", "gate and up projection inputs (the norm output, or two 16-bit copies)", 4 * E),
+        _t(f, "layer/mlp/activation", "SiLU input, SiLU output, up projection, down projection input",
+           4 * matmul_bytes * F),
+        *_rms_norm("final_norm", "final norm", per_layer=False),
+        *_tail(f),
+    ]
+
+
+def _gpt_neox() -> list[Term]:
+    f = "gpt_neox"
+    return [
+        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _t(f, "rotary", "rotary cos and sin (fp32, d_rot channels of each head)", 2 * 4 * d_rot * S,
+           per_layer=False),
+        _t(f, "embedding_dropout_mask", "embedding dropout mask", dropout_embedding * mask_bytes(b_res) * E,
+           per_layer=False),
+        *_layer_norm(f, "norm_1", "input_layernorm"),
+        _t(f, "layer/attention/input", "query_key_value input", matmul_bytes * E),
+        _t(f, "layer/weight_copies", "16-bit weight copies (query_key_value, dense, dense_h_to_4h, dense_4h_to_h)",
+           autocast * 2 * (4 * d_model**2 + 2 * d_model * d_ff), tags=(WEIGHT_COPIES,)),
+        _t(f, "layer/attention/query_key_value", "query, key, value (copies cut from the fused projection)",
+           3 * qkv_bytes * heads_q),
+        _t(f, "layer/attention/kernel_output", "attention output (fused kernel layout)",
+           fused * matmul_bytes * heads_q),
+        *_scores(f, dropped_bytes=4),
+        _t(f, "layer/attention/merged_heads", "merged heads (dense input)", matmul_bytes * E),
+        _t(f, "layer/attention/residual_dropout_mask", "attention branch dropout mask",
+           dropout_residual * mask_bytes(matmul_bytes) * E),
+        # With a serial residual the second norm reads x + attention, a new tensor.
+        _t(f, "layer/norm_2/input", "post_attention_layernorm input (serial residual only)",
+           (1 - parallel_residual) * b_res * E),
+        _t(f, "layer/norm_2/statistics", "post_attention_layernorm mean and 1/std (fp32)", 8 * B * S),
+        _t(f, "layer/mlp/input", "dense_h_to_4h input", matmul_bytes * E),
+        _t(f, "layer/mlp/activation", "activation tensors (n_act of width d_ff)", n_act * matmul_bytes * F),
+        _t(f, "layer/mlp/activation_output", "activation output (dense_4h_to_h input)", matmul_bytes * F),
+        _t(f, "layer/mlp/residual_dropout_mask", "feed-forward branch dropout mask",
+           dropout_residual * mask_bytes(matmul_bytes) * E),
+        _t(f, "final_norm/input", "final_layer_norm input (residual stream)", b_res * E, per_layer=False),
+        _t(f, "final_norm/statistics", "final_layer_norm mean and 1/std (fp32)", 8 * B * S, per_layer=False),
+        *_tail(f),
+    ]
+
+
+#: The saved-tensor terms of each activation accounting (see ``Family.activations``).
+ACCOUNTINGS: dict[str, list[Term]] = {"gpt2": _gpt2(), "llama": _llama(), "gpt_neox": _gpt_neox()}
+
+
+def saved_tensor_terms(accounting: str) -> list[Term]:
+    """Every saved tensor of one training forward pass, as keyed byte terms (chapter 13)."""
+    from .validation import choice
+
+    choice("accounting", accounting, ACCOUNTINGS)
+    return list(ACCOUNTINGS[accounting])
+
+
+# --- chapter 8's idealised GPU settings, as views of the GPT-2 accounting ----------------
+
+@dataclass(frozen=True)
+class View:
+    """A specialisation of an accounting: switch values substituted, some tags left out."""
+
+    name: str
+    description: str
+    substitutions: dict
+    exclude_tags: frozenset = frozenset({BOOKKEEPING, WEIGHT_COPIES})
+
+
+_GPU_TRAINING = {sdpa: 0, cuda: 1, dropout_embedding: 1, dropout_attention: 1, dropout_residual: 1, n_act: 1}
+#: Chapter 8's settings.  ``gpu-mixed`` is PyTorch autocast to 16 bits with fp32
+#: weights on a GPU (nanoGPT, Rees 2023); ``korthikanti`` is Megatron-LM's
+#: setting (everything 16-bit, fused 16-bit softmax); ``gpu-fp32`` plain fp32.
+#: All: eager attention, exact GELU, dropout on, B > 1.
+CHAPTER_8_VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (
+        View("gpu-mixed", "16-bit autocast with fp32 weights on a GPU", {**_GPU_TRAINING, autocast: 1, b_res: 4, b_soft: 4}),
+        View("korthikanti", "everything 16-bit, as Megatron-LM", {**_GPU_TRAINING, autocast: 1, b_res: 2, b_soft: 2}),
+        View("gpu-fp32", "fp32 on a GPU", {**_GPU_TRAINING, autocast: 0, b_res: 4, b_soft: 4}),
+    )
+}
+
+
+def general_branch(expr: sp.Expr) -> sp.Expr:
+    """The ``B > 1`` branch of every ``Piecewise((..., Eq(B, 1)), (..., True))`` in ``expr``."""
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[-1].expr)
+
+
+def chapter_8_view(setting: str = "gpu-mixed") -> list[Term]:
+    """The GPT-2 terms as chapter 8 counts them in ``setting`` (terms that vanish left out)."""
+    from .validation import choice
+
+    choice("setting", setting, CHAPTER_8_VIEWS)
+    view = CHAPTER_8_VIEWS[setting]
+    out = []
+    for term in ACCOUNTINGS["gpt2"]:
+        if term.tags & view.exclude_tags:
+            continue
+        each = sp.expand(general_branch(term.each).xreplace(view.substitutions))
+        if each != 0:
+            out.append(Term(term.key, term.label, each, term.count, term.tags | {f"view:{setting}"}, "sec-chapter-8"))
+    return out

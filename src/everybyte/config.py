@@ -1,0 +1,240 @@
+"""Model configurations: the sizes and layout of a decoder-only Transformer.
+
+A :class:`ModelConfig` is validated when it is made, so a config that exists
+is one every formula can evaluate.  Its sizes are stored as Python ints
+(NumPy integers are converted, so nothing overflows) .  :meth:`ModelConfig.values` gives the values of the book's
+symbols by name, which the generated evaluators and :func:`everybyte.exact`
+both take.  Nothing here imports SymPy.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+
+from . import families
+from . import validation as check
+
+_SIZES = ("vocab_size", "d_model", "n_layers", "n_heads", "n_experts", "experts_per_token")
+_FLAGS = ("attention_bias", "mlp_bias", "tied_embeddings", "final_norm", "gated_mlp", "parallel_residual")
+_RATES = ("embedding_dropout", "attention_dropout", "residual_dropout")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes and layout of a decoder-only Transformer (chapters 3 and 12).
+
+    Parameters
+    ----------
+    vocab_size, d_model, n_layers, n_heads, d_ff:
+        The sizes (symbols ``V``, ``d_model``, ``L``, ``h``, ``d_ff``).
+        ``n_heads`` must divide ``d_model`` unless ``head_dim`` is given;
+        ``d_ff=None`` means ``4 * d_model`` (GPT-2's ``n_inner: null``).
+    n_positions:
+        Rows of a learned position-embedding table (symbol ``P``); 0 for none.
+    attention_bias, mlp_bias:
+        Whether the attention projections and the feed-forward layers have biases.
+    tied_embeddings:
+        Whether the output layer reuses the token-embedding matrix (GPT-2, GPT-3)
+        or has its own ``V x d_model`` matrix.
+    final_norm:
+        Whether a norm follows the last layer.
+    n_kv_heads:
+        Key/value heads under grouped-query attention (``h_kv``); must divide
+        ``n_heads``.  ``None`` means ``n_heads``.
+    head_dim:
+        Width of one head (``d_head``).  ``None`` means ``d_model / n_heads``.
+    output_bias:
+        Whether the attention output projection has a bias; ``None`` means the
+        same as ``attention_bias`` (Qwen2 has q/k/v biases but none on the output).
+    gated_mlp:
+        A gated feed-forward layer (gate, up and down projections: SwiGLU).
+    norm:
+        ``"layernorm"`` (scale and shift) or ``"rmsnorm"`` (scale only).
+    n_experts, experts_per_token:
+        A mixture of experts: ``n_experts`` feed-forward blocks per layer, of
+        which each token uses ``experts_per_token``.
+    router:
+        Whether each layer has a router; ``None`` means ``n_experts > 1``
+        (a Mixtral config with one expert still has its router).
+    parallel_residual:
+        Attention and feed-forward read the same input (GPT-NeoX).
+    model_type:
+        The Hugging Face ``model_type`` whose layout this is (see
+        :data:`everybyte.families.MODEL_TYPES`).
+    activation:
+        The feed-forward activation as transformers names it (``gelu_new``, ``gelu``, ``silu``).
+    embedding_dropout, attention_dropout, residual_dropout:
+        Dropout probabilities; with p > 0 dropout saves a mask (chapter 13).
+    rotary_fraction:
+        Share of each head's width that rotary embeddings turn (GPT-NeoX: 0.25).
+    """
+
+    vocab_size: int
+    d_model: int
+    n_layers: int
+    n_heads: int
+    d_ff: int | None = None
+    n_positions: int = 0
+    attention_bias: bool = True
+    mlp_bias: bool = True
+    tied_embeddings: bool = True
+    final_norm: bool = True
+    name: str = field(default="custom", compare=False)
+    n_kv_heads: int | None = None
+    head_dim: int | None = None
+    output_bias: bool | None = None
+    gated_mlp: bool = False
+    norm: str = "layernorm"
+    n_experts: int = 1
+    experts_per_token: int = 1
+    router: bool | None = None
+    parallel_residual: bool = False
+    model_type: str = "gpt2"
+    activation: str = "gelu_new"
+    embedding_dropout: float = 0.1
+    attention_dropout: float = 0.1
+    residual_dropout: float = 0.1
+    rotary_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        for size in _SIZES:
+            set_(size, check.positive_int(size, getattr(self, size)))
+        set_("n_positions", check.non_negative_int("n_positions", self.n_positions))
+        set_("d_ff", 4 * self.d_model if self.d_ff is None else check.positive_int("d_ff", self.d_ff))
+        for flag in _FLAGS:
+            check.boolean(flag, getattr(self, flag))
+        for optional in ("output_bias", "router"):
+            if getattr(self, optional) is not None:
+                check.boolean(optional, getattr(self, optional))
+        check.choice("norm", self.norm, ("layernorm", "rmsnorm"))
+        if self.head_dim is None:
+            if self.d_model % self.n_heads:
+                raise ValueError(
+                    f"n_heads must divide d_model: d_model={self.d_model} is not a multiple of n_heads={self.n_heads}"
+                )
+        else:
+            set_("head_dim", check.positive_int("head_dim", self.head_dim))
+        if self.n_kv_heads is not None:
+            set_("n_kv_heads", check.positive_int("n_kv_heads", self.n_kv_heads))
+            if self.n_heads % self.n_kv_heads:
+                raise ValueError(
+                    f"n_kv_heads must divide n_heads: n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}"
+                )
+        if self.experts_per_token > self.n_experts:
+            raise ValueError(
+                f"experts_per_token must be at most n_experts={self.n_experts}, got {self.experts_per_token}"
+            )
+        if not isinstance(self.name, str):
+            raise ValueError(f"name must be a string, got {self.name!r}")
+        for rate in _RATES:
+            set_(rate, float(check.fraction_in_unit_interval(rate, getattr(self, rate))))
+        set_("rotary_fraction", _share("rotary_fraction", self.rotary_fraction))
+        if not isinstance(self.activation, str):
+            raise ValueError(f"activation must be a string, got {self.activation!r}")
+        families.model_type_entry(self.model_type)
+
+    # --- derived sizes -------------------------------------------------------------
+
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads (``h_kv``): ``n_kv_heads``, or ``n_heads`` without grouped-query attention."""
+        return self.n_heads if self.n_kv_heads is None else self.n_kv_heads
+
+    @property
+    def head_width(self) -> int:
+        """Width of one attention head (``d_head``): ``head_dim``, or ``d_model / h``."""
+        return self.d_model // self.n_heads if self.head_dim is None else self.head_dim
+
+    @property
+    def has_output_bias(self) -> bool:
+        return self.attention_bias if self.output_bias is None else self.output_bias
+
+    @property
+    def has_router(self) -> bool:
+        return self.n_experts > 1 if self.router is None else self.router
+
+    @property
+    def rotary_channels(self) -> int:
+        """Channels of each head that rotary embeddings turn (``d_rot``); 0 without rotary."""
+        if not families.family_of(self.model_type).rotary:
+            return 0
+        if self.head_width <= 2**53:  # transformers' own float arithmetic: int(head_dim * factor)
+            return int(self.head_width * self.rotary_fraction)
+        return int(self.head_width * Fraction(self.rotary_fraction))  # beyond floats: the exact product
+
+    @property
+    def standard_attention(self) -> bool:
+        """Plain multi-head attention whose heads tile ``d_model`` (GPT-2, GPT-3, Llama-2-7B)."""
+        return self.kv_heads == self.n_heads and self.head_width * self.n_heads == self.d_model
+
+    @property
+    def family(self) -> families.Family:
+        """The family whose real code has this layout (from ``model_type``)."""
+        return families.family_of(self.model_type)
+
+    # --- values of the book's symbols ----------------------------------------------
+
+    def values(self) -> dict[str, int]:
+        """Values of every architecture symbol and layout switch, by symbol name.
+
+        The switches of the real code's storage (``f_qkv``, ``f_exp``) come from
+        the family; ``n_act`` is present only for an activation the accounting
+        knows (:data:`everybyte.families.ACTIVATION_SAVED_TENSORS`).
+        """
+        values = {
+            "V": self.vocab_size, "d_model": self.d_model, "L": self.n_layers, "h": self.n_heads,
+            "d_ff": self.d_ff, "P": self.n_positions, "h_kv": self.kv_heads, "d_head": self.head_width,
+            "n_experts": self.n_experts, "k_experts": self.experts_per_token, "d_rot": self.rotary_channels,
+            "beta_qkv": int(self.attention_bias), "beta_o": int(self.has_output_bias),
+            "beta_ff": int(self.mlp_bias), "gamma": int(self.gated_mlp),
+            "nu": 2 if self.norm == "layernorm" else 1, "rho": int(self.has_router),
+            "pi": int(self.n_positions > 0), "phi": int(self.final_norm), "tau": int(not self.tied_embeddings),
+            "x_par": int(self.parallel_residual), "x_kv1": int(self.kv_heads == 1 < self.n_heads),
+            "p_embd": int(self.embedding_dropout > 0), "p_attn": int(self.attention_dropout > 0),
+            "p_resid": int(self.residual_dropout > 0),
+            **self.family.switches,
+        }
+        if self.activation in families.ACTIVATION_SAVED_TENSORS:
+            values["n_act"] = families.ACTIVATION_SAVED_TENSORS[self.activation]
+        return values
+
+    def symbol_values(self) -> dict:
+        """:meth:`values` keyed by the SymPy symbols of :mod:`everybyte.symbols` (for chapters)."""
+        from .symbols import BY_NAME
+
+        return {BY_NAME[name]: value for name, value in self.values().items()}
+
+    def layout_mismatch(self) -> str | None:
+        """Why this config is not laid out as its ``model_type``'s real code, or ``None`` if it is.
+
+        A config read from a ``config.json`` always matches; one made by hand
+        (say ``ModelConfig(model_type="gpt2", n_positions=0, ...)``) may not, and
+        then no real code saves its activations.
+        """
+        entry = families.model_type_entry(self.model_type)
+        normalised = {"output_bias": self.has_output_bias, "router": self.has_router}
+        for name, fixed in entry.fixed.items():
+            if name in ("n_kv_heads", "head_dim") and fixed is None:
+                continue  # the real code derives them from the sizes
+            value = normalised.get(name, getattr(self, name))
+            wanted = self.attention_bias if (name == "output_bias" and fixed is None) else fixed
+            if value != wanted:
+                return f"{name}={value!r}, where transformers' {self.model_type} has {name}={wanted!r}"
+        if entry.fixed.get("n_kv_heads", 0) is None and not self.standard_attention:
+            return f"grouped-query attention or head_dim, which transformers' {self.model_type} does not have"
+        if "n_positions" in entry.keys and self.n_positions == 0:
+            return f"no learned positions, where transformers' {self.model_type} has a position table"
+        return None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _share(name: str, value) -> float:
+    """A float in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
+        raise ValueError(f"{name} must be a number with 0 < {name} <= 1, got {value!r}")
+    return float(value)

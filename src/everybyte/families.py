@@ -1,0 +1,178 @@
+"""What the package knows about each model family, in one place, as data.
+
+Two tables:
+
+* :data:`FAMILIES`: the structurally different layouts (``gpt2``, ``llama``,
+  ``gpt_neox``, ``mixtral``): how the real code stores its tensors (fused q, k,
+  v; 3-d expert tensors), whether it has rotary buffers, and which activation
+  accounting of chapter 13 follows its forward pass (or why none does).
+* :data:`MODEL_TYPES`: one entry per Hugging Face ``model_type``: the
+  declarative map from ``config.json`` keys to the fields of
+  :class:`everybyte.config.ModelConfig`, with the default transformers uses when
+  a key is missing, and the fields the type fixes.  A llama-like model type is
+  one entry here; a structurally new family is one entry in :data:`FAMILIES`
+  plus its tensor table (:mod:`everybyte.parameters`) and, if it has one, its
+  activation accounting (:mod:`everybyte.activations`).
+
+:mod:`everybyte.hf` reads a ``config.json`` with these tables.  Nothing here
+imports SymPy or transformers; the tests check every default against the
+installed transformers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+#: Tensors of width d_ff that the feed-forward activation saves for backward in
+#: transformers' code (chapter 13): HF's tanh ``gelu_new`` keeps four, the
+#: others one.  A config with another activation has no activation accounting.
+ACTIVATION_SAVED_TENSORS: dict[str, int] = {"gelu_new": 4, "gelu": 1, "gelu_pytorch_tanh": 1, "silu": 1}
+
+
+@dataclass(frozen=True)
+class Family:
+    """A structurally distinct layout, as its transformers code builds it.
+
+    ``switches``: values of the layout symbols that the family fixes (by symbol
+    name: ``f_qkv`` fused q/k/v, ``f_exp`` 3-d expert tensors).
+    ``activations``: the name of the activation accounting that follows its
+    forward pass, or ``None`` with ``no_activations`` saying why not.
+    ``rotary``: whether the model holds rotary-frequency buffers.
+    ``activation_functions``: the ``hidden_act`` values whose saved tensors the
+    accounting follows (empty: every one of :data:`ACTIVATION_SAVED_TENSORS`).
+    """
+
+    name: str
+    label: str
+    switches: Mapping[str, int]
+    activations: str | None
+    no_activations: str = ""
+    rotary: bool = True
+    activation_functions: tuple[str, ...] = ()
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("gpt2", "GPT-2 (learned positions, LayerNorm, fused q/k/v, GELU)",
+               {"f_qkv": 1, "f_exp": 0}, activations="gpt2", rotary=False),
+        Family("llama", "Llama (rotary, RMSNorm, SwiGLU, grouped-query attention)",
+               {"f_qkv": 0, "f_exp": 0}, activations="llama", activation_functions=("silu",)),
+        Family("gpt_neox", "GPT-NeoX (partial rotary, LayerNorm, fused q/k/v, parallel residual)",
+               {"f_qkv": 1, "f_exp": 0}, activations="gpt_neox"),
+        Family("mixtral", "Mixtral (Llama layers with a mixture of experts)",
+               {"f_qkv": 0, "f_exp": 1}, activations=None,
+               no_activations="a mixture of experts saves what its router sends to each expert, which depends on "
+                              "the data, so no count of its saved tensors holds for every batch"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Key:
+    """Where a config field comes from: ``config.json`` keys (first present wins) and the default.
+
+    A dotted name (``rope_parameters.partial_rotary_factor``) looks inside a
+    nested object.  ``default`` is what transformers uses when no key is there.
+    """
+
+    names: tuple[str, ...]
+    default: Any
+
+    @classmethod
+    def of(cls, name: str | tuple[str, ...], default: Any) -> "Key":
+        return cls((name,) if isinstance(name, str) else tuple(name), default)
+
+
+@dataclass(frozen=True)
+class ModelType:
+    """One Hugging Face ``model_type``: its family, its key map and the fields it fixes."""
+
+    model_type: str
+    family: str
+    keys: Mapping[str, Key]
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: How each field of ModelConfig is checked when read from a file.
+FIELD_KINDS: dict[str, str] = {
+    "vocab_size": "count", "d_model": "count", "n_layers": "count", "n_heads": "count",
+    "d_ff": "count_or_none", "n_positions": "count", "n_kv_heads": "count_or_none", "head_dim": "count_or_none",
+    "n_experts": "count", "experts_per_token": "count",
+    "attention_bias": "bool", "output_bias": "bool", "mlp_bias": "bool", "tied_embeddings": "bool",
+    "parallel_residual": "bool",
+    "activation": "str",
+    "embedding_dropout": "rate", "attention_dropout": "rate", "residual_dropout": "rate",
+    "rotary_fraction": "fraction",
+}
+
+K = Key.of
+
+# Keys shared by the llama-like types (transformers' LlamaConfig names).
+_LLAMA_KEYS = {
+    "vocab_size": K("vocab_size", 32000), "d_model": K("hidden_size", 4096),
+    "d_ff": K("intermediate_size", 11008), "n_layers": K("num_hidden_layers", 32),
+    "n_heads": K("num_attention_heads", 32), "n_kv_heads": K("num_key_value_heads", None),
+    "head_dim": K("head_dim", None), "tied_embeddings": K("tie_word_embeddings", False),
+    "activation": K("hidden_act", "silu"), "attention_dropout": K("attention_dropout", 0.0),
+}
+_LLAMA_FIXED = {"gated_mlp": True, "norm": "rmsnorm", "final_norm": True, "n_positions": 0,
+                "embedding_dropout": 0.0, "residual_dropout": 0.0, "parallel_residual": False, "rotary_fraction": 1.0}
+
+
+def _llama_like(model_type: str, family: str = "llama", keys: Mapping | None = None, **fixed) -> ModelType:
+    return ModelType(model_type, family, {**_LLAMA_KEYS, **(keys or {})}, {**_LLAMA_FIXED, **fixed})
+
+
+MODEL_TYPES: dict[str, ModelType] = {
+    m.model_type: m
+    for m in (
+        ModelType("gpt2", "gpt2", {
+            "vocab_size": K("vocab_size", 50257), "n_positions": K("n_positions", 1024),
+            "d_model": K("n_embd", 768), "n_layers": K("n_layer", 12), "n_heads": K("n_head", 12),
+            "d_ff": K("n_inner", None), "tied_embeddings": K("tie_word_embeddings", True),
+            "activation": K("activation_function", "gelu_new"), "embedding_dropout": K("embd_pdrop", 0.1),
+            "attention_dropout": K("attn_pdrop", 0.1), "residual_dropout": K("resid_pdrop", 0.1),
+        }, {"attention_bias": True, "mlp_bias": True, "final_norm": True, "gated_mlp": False,
+            "norm": "layernorm", "n_kv_heads": None, "head_dim": None, "parallel_residual": False,
+            "n_experts": 1, "rotary_fraction": 1.0}),
+        _llama_like("llama", keys={"attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False)},
+                    output_bias=None, n_experts=1),
+        _llama_like("mistral", keys={"d_ff": K("intermediate_size", 14336), "n_kv_heads": K("num_key_value_heads", 8)},
+                    attention_bias=False, mlp_bias=False, n_experts=1),
+        _llama_like("qwen2", keys={"vocab_size": K("vocab_size", 151936), "d_ff": K("intermediate_size", 22016),
+                                   "n_kv_heads": K("num_key_value_heads", 32)},
+                    attention_bias=True, output_bias=False, mlp_bias=False, n_experts=1),
+        _llama_like("mixtral", family="mixtral",
+                    keys={"d_ff": K("intermediate_size", 14336), "n_kv_heads": K("num_key_value_heads", 8),
+                          "n_experts": K("num_local_experts", 8), "experts_per_token": K("num_experts_per_tok", 2)},
+                    attention_bias=False, mlp_bias=False, router=True),
+        ModelType("gpt_neox", "gpt_neox", {
+            "vocab_size": K("vocab_size", 50432), "d_model": K("hidden_size", 6144),
+            "d_ff": K("intermediate_size", 24576), "n_layers": K("num_hidden_layers", 44),
+            "n_heads": K("num_attention_heads", 64), "attention_bias": K("attention_bias", True),
+            "parallel_residual": K("use_parallel_residual", True), "tied_embeddings": K("tie_word_embeddings", False),
+            "activation": K("hidden_act", "gelu"), "attention_dropout": K("attention_dropout", 0.0),
+            # GPT-NeoX drops the embeddings and both residual branches with hidden_dropout.
+            "residual_dropout": K("hidden_dropout", 0.0), "embedding_dropout": K("hidden_dropout", 0.0),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor", "rotary_pct"),
+                                 0.25),
+        }, {"mlp_bias": True, "output_bias": None, "final_norm": True, "gated_mlp": False, "norm": "layernorm",
+            "n_positions": 0, "n_kv_heads": None, "head_dim": None, "n_experts": 1}),
+    )
+}
+
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(MODEL_TYPES)
+
+
+def model_type_entry(model_type: str) -> ModelType:
+    """The registry entry of ``model_type`` (ValueError naming the supported ones)."""
+    if not isinstance(model_type, str) or model_type not in MODEL_TYPES:
+        raise ValueError(f"model_type must be one of {', '.join(SUPPORTED_MODEL_TYPES)}; got {model_type!r}")
+    return MODEL_TYPES[model_type]
+
+
+def family_of(model_type: str) -> Family:
+    """The family whose layout ``model_type`` has."""
+    return FAMILIES[model_type_entry(model_type).family]

@@ -1,0 +1,277 @@
+"""Parameter counts of a decoder-only Transformer, as SymPy expressions.
+
+Chapter 3 ("Counting parameters") derives the article's layout from the shapes
+of the weight matrices; chapter 4 evaluates it for the article's example and
+GPT-2 small, chapter 11 for GPT-3, and chapter 12 generalises it to real
+models.
+
+The one source of every count is a *tensor table*: every parameter tensor the
+real code creates, with its number of elements and how often it occurs, and a
+presence switch where a layout may lack it.  The count terms (token embedding,
+attention weights, ...) are the sums of the table's tensors group by group; the
+number of tensors and the largest tensor, which an optimizer's memory depends
+on (chapter 13), come from the same table.  The tests build every supported
+family with transformers on the meta device and compare group by group.
+
+Sources: Vaswani et al. 2017, section 3 (the layer structure); Radford et al.
+2019 and Hugging Face ``GPT2LMHeadModel`` (biases, learned positions, final
+layer norm, tied output layer); the transformers modelling code of each family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .config import ModelConfig
+from .symbols import (
+    L, P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, final_norm, fused_experts, fused_qkv, gated, h,
+    h_kv, k_experts, learned_positions, n_experts, norm_width, router, untied,
+)
+from .terms import Term, ref
+
+# --- one expression per component: the article's layout (chapters 3 and 4) ----------
+
+#: Token-embedding table: one ``d_model`` vector per vocabulary entry.
+token_embedding_parameters = V * d_model
+#: Learned position embeddings (GPT-2, GPT-3): one vector per position.
+position_embedding_parameters = P * d_model
+#: Query, key, value and output projections, each ``d_model x d_model``
+#: (h heads of width d_model/h side by side make one square matrix).
+attention_weight_parameters = 4 * d_model**2
+#: One bias vector of width ``d_model`` per projection.
+attention_bias_parameters = 4 * d_model
+#: The two feed-forward matrices, ``d_model x d_ff`` and ``d_ff x d_model``.
+feed_forward_weight_parameters = 2 * d_model * d_ff
+#: Their biases: ``d_ff`` after the first, ``d_model`` after the second.
+feed_forward_bias_parameters = d_ff + d_model
+#: A layer norm has a scale and a shift per channel.
+layer_norm_parameters = 2 * d_model
+#: An untied output layer (language-model head), ``d_model x V``, no bias.
+output_layer_parameters = V * d_model
+
+# --- the article's formulas, exactly as printed ------------------------------------
+
+#: The article's attention term: ``4 d_model^2`` (no biases).
+ARTICLE_ATTENTION = attention_weight_parameters
+#: The article's feed-forward term: ``2 d_model d_ff + d_model + d_ff`` (with biases).
+ARTICLE_FEED_FORWARD = feed_forward_weight_parameters + feed_forward_bias_parameters
+#: The article's per-layer total: attention + feed-forward + two layer norms.
+ARTICLE_LAYER = ARTICLE_ATTENTION + ARTICLE_FEED_FORWARD + 2 * layer_norm_parameters
+#: The article's model total with a separate output layer, as its formula reads:
+#: ``N_layers * Parameters_layer + Parameters_embedding + Parameters_output``.
+ARTICLE_TOTAL_WITH_OUTPUT = L * ARTICLE_LAYER + token_embedding_parameters + output_layer_parameters
+#: The article's total as its example evaluates it (output layer left out).
+ARTICLE_TOTAL_AS_EVALUATED = L * ARTICLE_LAYER + token_embedding_parameters
+
+
+# --- tensor tables (chapters 12 and 13) -----------------------------------------------
+
+@dataclass(frozen=True)
+class Tensor:
+    """One parameter tensor of the real code: its elements, how often it occurs, whether it is there.
+
+    ``group`` is the key of the count term it belongs to; ``present`` is a 0/1
+    expression of the layout switches (1: always there).
+    """
+
+    name: str
+    group: str
+    numel: sp.Expr
+    count: sp.Expr = sp.Integer(1)
+    present: sp.Expr = sp.Integer(1)
+
+
+_q = h * d_head
+_kv = h_kv * d_head
+_unfused_qkv = 1 - fused_qkv
+_unfused_experts = 1 - fused_experts
+_norm_bias = norm_width - 1  # LayerNorm has a bias tensor, RMSNorm none
+
+#: The general decoder layout (chapter 12): GPT-2, GPT-NeoX, Llama, Mistral,
+#: Qwen2 and Mixtral are all this table with their switch values.  The q, k, v
+#: projections are one fused tensor where ``f_qkv = 1``; the experts of a layer
+#: are two 3-d tensors (gate and up fused) where ``f_exp = 1``.
+DECODER: tuple[Tensor, ...] = (
+    Tensor("embed_tokens", "token_embedding", V * d_model),
+    Tensor("embed_positions", "position_embedding", P * d_model, present=learned_positions),
+    Tensor("attention.q", "attention_weights", _q * d_model, L, _unfused_qkv),
+    Tensor("attention.k", "attention_weights", _kv * d_model, L, _unfused_qkv),
+    Tensor("attention.v", "attention_weights", _kv * d_model, L, _unfused_qkv),
+    Tensor("attention.qkv", "attention_weights", (_q + 2 * _kv) * d_model, L, fused_qkv),
+    Tensor("attention.q.bias", "attention_biases", _q, L, bias_qkv * _unfused_qkv),
+    Tensor("attention.k.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
+    Tensor("attention.v.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
+    Tensor("attention.qkv.bias", "attention_biases", _q + 2 * _kv, L, bias_qkv * fused_qkv),
+    Tensor("attention.o", "attention_weights", d_model * _q, L),
+    Tensor("attention.o.bias", "attention_biases", d_model, L, bias_o),
+    Tensor("mlp.gate", "feed_forward_weights", d_ff * d_model, L * n_experts, gated * _unfused_experts),
+    Tensor("mlp.up", "feed_forward_weights", d_ff * d_model, L * n_experts, _unfused_experts),
+    Tensor("mlp.down", "feed_forward_weights", d_model * d_ff, L * n_experts, _unfused_experts),
+    Tensor("mlp.gate.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * gated * _unfused_experts),
+    Tensor("mlp.up.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * _unfused_experts),
+    Tensor("mlp.down.bias", "feed_forward_biases", d_model, L * n_experts, bias_ff * _unfused_experts),
+    Tensor("experts.gate_up", "feed_forward_weights", n_experts * (1 + gated) * d_ff * d_model, L, fused_experts),
+    Tensor("experts.down", "feed_forward_weights", n_experts * d_model * d_ff, L, fused_experts),
+    Tensor("experts.gate_up.bias", "feed_forward_biases", n_experts * (1 + gated) * d_ff, L, bias_ff * fused_experts),
+    Tensor("experts.down.bias", "feed_forward_biases", n_experts * d_model, L, bias_ff * fused_experts),
+    Tensor("router", "router", n_experts * d_model, L, router),
+    # Two norms per layer (before attention, before the feed-forward block);
+    # parallel-residual layers (GPT-NeoX) still have two.
+    Tensor("norm_1", "layer_norms", d_model, L),
+    Tensor("norm_1.bias", "layer_norms", d_model, L, _norm_bias),
+    Tensor("norm_2", "layer_norms", d_model, L),
+    Tensor("norm_2.bias", "layer_norms", d_model, L, _norm_bias),
+    Tensor("final_norm", "final_norm", d_model, present=final_norm),
+    Tensor("final_norm.bias", "final_norm", d_model, present=final_norm * _norm_bias),
+    Tensor("lm_head", "output_layer", V * d_model, present=untied),
+)
+
+#: The tensor table of each family (:data:`everybyte.families.FAMILIES`).
+TABLES: dict[str, tuple[Tensor, ...]] = {"gpt2": DECODER, "llama": DECODER, "gpt_neox": DECODER, "mixtral": DECODER}
+
+#: Reader's labels of the count terms, by group key, in the order of the book.
+GROUP_LABELS: dict[str, str] = {
+    "token_embedding": "token embedding",
+    "position_embedding": "position embedding",
+    "attention_weights": "attention weights",
+    "attention_biases": "attention biases",
+    "feed_forward_weights": "feed-forward weights",
+    "feed_forward_biases": "feed-forward biases",
+    "router": "router",
+    "layer_norms": "layer norms",
+    "final_norm": "final layer norm",
+    "output_layer": "output layer",
+}
+#: Groups whose parameters a token passes through only in the experts it is routed to.
+EXPERT_GROUPS = ("feed_forward_weights", "feed_forward_biases")
+SECTION = "sec-general-formula"
+
+
+def group_sums(table: tuple[Tensor, ...]) -> dict[str, sp.Expr]:
+    """Parameters of each group of ``table``: the sum of its tensors' elements times their counts."""
+    sums: dict[str, sp.Expr] = {}
+    for tensor in table:
+        sums[tensor.group] = sums.get(tensor.group, sp.Integer(0)) + tensor.present * tensor.count * tensor.numel
+    return {group: sp.factor_terms(sp.expand(expr)) for group, expr in sums.items()}
+
+
+def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
+    """The count terms of a family: one per group, the total, the active count, and the table's shape.
+
+    Keys: ``parameters/<group>``, ``parameters`` (the total, a sum of
+    references), ``parameters_active`` (a token's share under a mixture of
+    experts), ``parameter_tensors`` (how many tensors) and
+    ``largest_parameter_tensor`` (elements of the largest).
+    """
+    sums = group_sums(table)
+    terms = []
+    for group in GROUP_LABELS:
+        if group not in sums:
+            continue
+        expr = sums[group]
+        per_layer = sp.simplify(expr / L)
+        if not per_layer.has(L) and expr.has(L):
+            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], per_layer, L, {"parameters"}, SECTION,
+                              "parameters"))
+        else:
+            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], expr, 1, {"parameters"}, SECTION,
+                              "parameters"))
+    active = sp.Add(*(sums[g].xreplace({n_experts: k_experts}) if g in EXPERT_GROUPS else sums[g] for g in sums))
+    terms += [
+        Term("parameters", "total parameters", sp.Add(*(ref(t.key) for t in terms)), tags={"total"},
+             section=SECTION, unit="parameters"),
+        Term("parameters_active", "parameters a token passes through", sp.expand(active), tags={"total"},
+             section=SECTION, unit="parameters"),
+        Term("parameter_tensors", "parameter tensors",
+             sp.expand(sp.Add(*(t.present * t.count for t in table))), tags={"structure"},
+             section="sec-training-step", unit="tensors"),
+        Term("largest_parameter_tensor", "elements of the largest parameter tensor",
+             sp.Max(*(t.present * t.numel for t in table)), tags={"structure"},
+             section="sec-training-step", unit="parameters"),
+    ]
+    return terms
+
+
+#: Named terms of the whole model, general layout (chapter 12), keyed by group.
+GENERAL_TERMS: dict[str, sp.Expr] = group_sums(DECODER)
+#: The general parameter count, one expression (chapter 12).
+general_total_parameters = sp.Add(*GENERAL_TERMS.values())
+#: Parameters one token passes through: ``k_experts`` of the ``n_experts`` experts.
+general_active_parameters = sp.Add(*(
+    expr.xreplace({n_experts: k_experts}) if key in EXPERT_GROUPS else expr for key, expr in GENERAL_TERMS.items()
+))
+#: Per-layer pieces of the general formula (chapter 12 derives each).
+general_attention_weights = sp.expand(GENERAL_TERMS["attention_weights"] / L)
+general_attention_biases = sp.expand(GENERAL_TERMS["attention_biases"] / L)
+general_feed_forward_weights = sp.expand(GENERAL_TERMS["feed_forward_weights"] / (L * n_experts))
+general_feed_forward_biases = sp.expand(GENERAL_TERMS["feed_forward_biases"] / (L * n_experts))
+general_router = sp.expand(GENERAL_TERMS["router"] / L)
+general_layer_norms = sp.expand(GENERAL_TERMS["layer_norms"] / L)
+
+
+def layout_substitutions(config: ModelConfig) -> dict:
+    """Substitutions that specialise the general formula to ``config``'s layout (for display).
+
+    The switches take their 0/1 values; for plain multi-head attention ``h_kv``
+    becomes ``h`` and, when the heads tile ``d_model``, ``d_head`` becomes
+    ``d_model / h``; a dense model has one expert.
+    """
+    from .validation import model_config
+
+    model_config("config", config)
+    from .symbols import BY_NAME
+
+    switches = ("beta_qkv", "beta_o", "beta_ff", "gamma", "nu", "rho", "pi", "phi", "tau", "f_qkv", "f_exp")
+    values = config.values()
+    subs = {BY_NAME[name]: values[name] for name in switches}
+    if config.kv_heads == config.n_heads:
+        subs[h_kv] = h
+    if config.head_width * config.n_heads == config.d_model:
+        subs[d_head] = d_model / h
+    if config.n_experts == 1:
+        subs[n_experts] = 1
+        subs[k_experts] = 1
+    return subs
+
+
+def _specialise(terms: dict[str, sp.Expr], config: ModelConfig) -> dict[str, sp.Expr]:
+    subs = layout_substitutions(config)
+    out = {}
+    for name, expr in terms.items():
+        value = sp.expand(expr.xreplace(subs))
+        if value != 0:
+            out[name] = sp.factor_terms(value)
+    return out
+
+
+def _table_terms(config: ModelConfig) -> dict[str, sp.Expr]:
+    return group_sums(TABLES[config.family.name])
+
+
+def parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:
+    """Count terms of the whole model of ``config``'s layout, keyed by group (terms that vanish left out).
+
+    Derived in chapters 3 and 12; checked against the real model code of every
+    supported ``model_type`` in the tests.
+    """
+    return _specialise(_table_terms(config), config)
+
+
+def layer_parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:
+    """Count terms of one Transformer layer of ``config``'s layout (chapter 3)."""
+    per_layer = {name: expr / L for name, expr in _table_terms(config).items() if expr.has(L)}
+    return _specialise(per_layer, config)
+
+
+def total_parameters_expr(config: ModelConfig) -> sp.Expr:
+    """The total parameter count of ``config``'s layout, as one expression."""
+    return sp.Add(*parameter_terms(config).values())
+
+
+def active_parameters_expr(config: ModelConfig) -> sp.Expr:
+    """Parameters one token passes through (differs from the total for a mixture of experts)."""
+    sums = _table_terms(config)
+    active = {g: e.xreplace({n_experts: k_experts}) if g in EXPERT_GROUPS else e for g, e in sums.items()}
+    return sp.Add(*_specialise(active, config).values())

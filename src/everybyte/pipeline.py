@@ -1,0 +1,173 @@
+"""One entry point for every number: ``estimate(config, workload, setup)``.
+
+:func:`estimate` evaluates every term of the config's family (parameters,
+weights per dtype, KV cache, saved activations, training-step state, the
+candidate moments of the peak and the peak) with the evaluators generated from
+the package's SymPy terms (:mod:`everybyte.codegen`), so it runs without SymPy;
+:meth:`Estimate.expr` gives the SymPy expression behind any number.  The
+command line, the chapters' glued numbers, the plots and the tests all read an
+:class:`Estimate`; none adds terms up by hand.
+
+:func:`count_params` is the parameter part alone, for a config without a workload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from . import _generated
+from . import validation as check
+from .config import ModelConfig
+from .families import ACTIVATION_SAVED_TENSORS
+from .options import Setup, Workload
+
+
+@dataclass(frozen=True)
+class TermInfo:
+    """What a number is: its key, a label for readers, its unit, tags and the section deriving it."""
+
+    key: str
+    label: str
+    unit: str
+    tags: frozenset[str]
+    section: str
+
+
+def _infos(family: str) -> dict[str, TermInfo]:
+    return {key: TermInfo(key, label, unit, frozenset(tags), section)
+            for key, label, unit, tags, section, _ in _generated.TERMS[family]}
+
+
+def activations_unavailable(config: ModelConfig) -> str | None:
+    """Why no activation accounting covers ``config``, or ``None`` when one does."""
+    check.model_config("config", config)
+    family = config.family
+    if family.activations is None:
+        return f"no activation accounting for {config.model_type}: {family.no_activations}"
+    mismatch = config.layout_mismatch()
+    if mismatch:
+        return f"no real code saves the activations of this config: it has {mismatch}"
+    allowed = family.activation_functions or tuple(ACTIVATION_SAVED_TENSORS)
+    if config.activation not in allowed:
+        return (f"activation must be one of {', '.join(allowed)} for the activation accounting of "
+                f"{config.model_type}; got {config.activation!r}")
+    return None
+
+
+def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> dict:
+    """Values of every symbol the accounting uses, by name (the generated evaluators' input)."""
+    check.model_config("config", config)
+    values = config.values()
+    if workload is not None:
+        check.instance("workload", workload, Workload, "an everybyte.Workload(batch=..., seq=...)")
+        values.update(B=workload.batch, S=workload.seq)
+    if setup is not None:
+        check.instance("setup", setup, Setup, "an everybyte.Setup(dtype=..., attention=..., device=..., optimizer=...)")
+        values.update(setup.symbol_values())
+    return values
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Every term of one config, workload and setup, as exact ints, with what each one is.
+
+    ``bytes`` maps each key to its value (bytes, or parameters for
+    ``parameters/...`` keys); ``activations_note`` says why there are no
+    activation and peak terms, when there are none.
+    """
+
+    config: ModelConfig
+    workload: Workload | None
+    setup: Setup | None
+    bytes: Mapping[str, int]
+    info: Mapping[str, TermInfo]
+    activations_note: str | None = None
+    values: Mapping[str, int] = field(default_factory=dict, repr=False)
+
+    def __getitem__(self, key: str) -> int:
+        if key not in self.bytes:
+            note = f" ({self.activations_note})" if self.activations_note else ""
+            raise KeyError(f"{key!r} is not a term of this estimate{note}")
+        return self.bytes[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.bytes
+
+    def get(self, key: str, default=None):
+        return self.bytes.get(key, default)
+
+    def under(self, prefix: str) -> dict[str, int]:
+        """The terms whose key lies under ``prefix`` (``prefix/...``), by key, in order."""
+        return {k: v for k, v in self.bytes.items() if k.startswith(prefix + "/")}
+
+    def label(self, key: str) -> str:
+        return self.info[key].label
+
+    def expr(self, key: str, *, resolved: bool = True):
+        """The SymPy expression behind ``key`` (imports SymPy); with ``resolved`` every reference expanded."""
+        from .accounting import family_terms
+        from .terms import resolve
+
+        terms = family_terms(self.config.family.name)
+        term = next((t for t in terms if t.key == key), None)
+        if term is None:
+            raise KeyError(f"{key!r} is not a term of the {self.config.family.name} accounting")
+        return resolve(term.expr, terms) if resolved else term.expr
+
+
+def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> Estimate:
+    """Every term of ``config`` for ``workload`` and ``setup`` (defaults: :class:`Setup`'s), as exact ints.
+
+    Without a workload only the terms that need none are evaluated (parameters,
+    the table's shape).  A family or config without an activation accounting
+    gets no ``activations`` or ``training_peak`` terms, and ``activations_note``
+    says why.
+    """
+    check.model_config("config", config)
+    family = config.family.name
+    info = _infos(family)
+    if workload is None:
+        if setup is not None:
+            raise ValueError("setup needs a workload: give workload=everybyte.Workload(batch=..., seq=...)")
+        values = symbol_values(config)
+        numbers = _generated.PARAMETERS[family](values)
+        return Estimate(config, None, None, MappingProxyType(numbers), MappingProxyType(info), None,
+                        MappingProxyType(values))
+    setup = Setup() if setup is None else setup
+    values = symbol_values(config, workload, setup)
+    note = activations_unavailable(config)
+    if note is None:
+        numbers = _generated.ESTIMATE[family](values)
+    else:
+        numbers = _generated.ESTIMATE_WITHOUT_ACTIVATIONS[family](values)
+    return Estimate(config, workload, setup, MappingProxyType(numbers), MappingProxyType(info), note,
+                    MappingProxyType(values))
+
+
+@dataclass(frozen=True)
+class ParameterCount:
+    """An exact parameter count and its named parts (which sum to ``total``), keyed by group.
+
+    ``active`` is the number of parameters one token passes through: the total
+    for a dense model, less for a mixture of experts.
+    """
+
+    total: int
+    breakdown: dict[str, int]
+    active: int | None = None
+
+    def __post_init__(self) -> None:
+        if sum(self.breakdown.values()) != self.total:
+            raise ValueError(f"breakdown must sum to total={self.total}, but it sums to {sum(self.breakdown.values())}")
+        if self.active is None:
+            object.__setattr__(self, "active", self.total)
+
+
+def count_params(config: ModelConfig) -> ParameterCount:
+    """Exact parameter count of ``config``, with a per-group breakdown (groups that are zero left out)."""
+    numbers = estimate(config).bytes
+    breakdown = {key.removeprefix("parameters/"): n for key, n in numbers.items()
+                 if key.startswith("parameters/") and n}
+    return ParameterCount(total=numbers["parameters"], breakdown=breakdown, active=numbers["parameters_active"])
