@@ -14,7 +14,7 @@ import warnings
 
 warnings.filterwarnings("ignore")
 
-from llm_memory import benchmark  # noqa: E402
+from everybyte import benchmark  # noqa: E402
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """The activation accounting against PyTorch: bytes saved for backward to the byte, peak within 1 %.
 
-Every expected value here is a measurement (llm_memory.measure, which uses
+Every expected value here is a measurement (everybyte.measure, which uses
 torch.autograd.graph.saved_tensors_hooks and MemTracker), never the formula.
 """
 
@@ -12,10 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-import llm_memory as lm  # noqa: E402
-from llm_memory import activations as act  # noqa: E402
-from llm_memory import measure  # noqa: E402
-from llm_memory.cli import main  # noqa: E402
+import everybyte as eb  # noqa: E402
+from everybyte import measure  # noqa: E402
+from everybyte.cli import main  # noqa: E402
 
 CONFIGS = {
     # odd sizes: 5 heads of 12, vocabulary 101, two layers, all dropouts on (GPT-2 defaults)
@@ -50,17 +49,20 @@ CONFIGS = {
 def test_saved_bytes_equal_the_measurement(name, attention, dtype):
     data = CONFIGS[name]
     model = measure.build_model(data, attention=attention)
-    cfg = lm.ModelConfig.from_hf_config(data)
+    cfg = eb.from_hf_config(data)
     for batch, seq in ((3, 7), (2, 13), (1, 9)):
         measured = measure.saved_tensor_bytes(model, batch, seq, dtype=dtype)
-        assert act.predict_saved_bytes(cfg, batch, seq, act.Regime(dtype, attention)) == measured
+        assert eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype, attention))["activations"] == measured
 
 
 @pytest.mark.parametrize("name", CONFIGS)
-def test_parameter_tensors_match_the_real_model(name):
+def test_parameter_tensors_and_buffers_match_the_real_model(name):
     model = measure.build_model(CONFIGS[name], meta=True)
-    ours = sorted(n for _, n in act.parameter_tensors(lm.ModelConfig.from_hf_config(CONFIGS[name])))
+    cfg = eb.from_hf_config(CONFIGS[name])
+    ours = sorted(n for _, _, n in eb.parameters.tensors(cfg))
     assert ours == sorted(p.numel() for p in model.parameters())
+    buffers = sum(b.numel() * b.element_size() for b in model.buffers())
+    assert eb.estimate(cfg, eb.Workload(1, 1))["training/buffers"] == buffers
 
 
 # The peak model takes the loss head's transient (8 B S V) to outweigh a layer's
@@ -82,16 +84,15 @@ PEAK_CONFIGS = {
 def test_peak_of_a_training_step_within_one_percent(name, dtype, optimizer, batch, seq):
     model = measure.build_model(PEAK_CONFIGS[name])
     measured = measure.training_step_peak_bytes(model, batch, seq, dtype=dtype, optimizer=optimizer)
-    predicted = act.predict_peak_bytes(lm.ModelConfig.from_hf_config(PEAK_CONFIGS[name]), batch, seq,
-                                       act.Regime(dtype), optimizer)
-    assert abs(predicted - measured) <= 0.01 * measured
+    est = eb.estimate(eb.from_hf_config(PEAK_CONFIGS[name]), eb.Workload(batch, seq),
+                      eb.Setup(dtype, optimizer=optimizer))
+    assert abs(est["training_peak"] - measured) <= 0.01 * measured
 
 
 def test_terms_sum_to_the_total_and_cli_json_total(capsys, tmp_path):
-    cfg = lm.ModelConfig.from_hf_config(CONFIGS["gpt2"])
-    breakdown = act.predict_breakdown(cfg, 3, 7, act.Regime("bf16", "sdpa"))
-    total = act.predict_saved_bytes(cfg, 3, 7, act.Regime("bf16", "sdpa"))
-    assert sum(breakdown.values()) == total
+    cfg = eb.from_hf_config(CONFIGS["gpt2"])
+    est = eb.estimate(cfg, eb.Workload(3, 7), eb.Setup("bf16", "sdpa"))
+    assert sum(est.under("activations").values()) == est["activations"]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(CONFIGS["gpt2"]))
     assert main(["activations", str(path), "--batch", "3", "--seq", "7", "--dtype", "bf16",
@@ -106,8 +107,8 @@ def test_terms_sum_to_the_total_and_cli_json_total(capsys, tmp_path):
     (["activations", "gpt2", "--batch", "2", "--seq", "8", "--attention", "flash"], "attention must be one of eager, sdpa"),
     (["activations", "gpt2", "--batch", "2", "--seq", "8", "--device", "tpu"], "device must be one of cpu, cuda"),
     (["activations", "gpt2", "--batch", "0", "--seq", "8"], "batch must be a positive integer"),
-    (["activations", "mixtral-8x7b", "--batch", "1", "--seq", "8"], "for the activation accounting"),
-    (["activations", "article-example", "--batch", "1", "--seq", "8"], "not laid out as transformers' GPT-2"),
+    (["activations", "mixtral-8x7b", "--batch", "1", "--seq", "8"], "no activation accounting for mixtral"),
+    (["activations", "article-example", "--batch", "1", "--seq", "8"], "no real code saves the activations"),
 ])
 def test_activations_cli_refusals(capsys, argv, message):
     assert main(argv) == 2

@@ -1,4 +1,4 @@
-"""The llm-memory command line: answers, JSON, and one clear line for bad input."""
+"""The everybyte command line: answers, JSON, and one clear line for bad input."""
 
 import json
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from llm_memory.cli import main
+from everybyte.cli import main
 
 
 def run(capsys, *argv):
@@ -79,6 +79,6 @@ def test_help_explains_options(capsys):
 
 
 def test_console_script_exit_status():
-    result = subprocess.run([sys.executable, "-m", "llm_memory.cli", "params", "nope"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "everybyte.cli", "params", "nope"], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: source must be a preset name")

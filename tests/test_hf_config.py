@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import llm_memory as lm
-from llm_memory.cli import main
+import everybyte as eb
+from everybyte.cli import main
 
 
 def test_path_and_dict_give_the_same_config(tmp_path):
@@ -13,7 +13,7 @@ def test_path_and_dict_give_the_same_config(tmp_path):
             "intermediate_size": 100, "vocab_size": 50}
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
-    assert lm.ModelConfig.from_hf_config(path) == lm.ModelConfig.from_hf_config(data)
+    assert eb.from_hf_config(path) == eb.from_hf_config(data)
 
 
 @pytest.mark.parametrize(
@@ -32,22 +32,22 @@ def test_path_and_dict_give_the_same_config(tmp_path):
 )
 def test_refusals_name_the_problem(data, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        lm.ModelConfig.from_hf_config(data)
+        eb.from_hf_config(data)
 
 
 def test_malformed_files(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text('{"model_type": "gpt2",')
     with pytest.raises(ValueError, match="is not valid JSON"):
-        lm.ModelConfig.from_hf_config(broken)
+        eb.from_hf_config(broken)
     listing = tmp_path / "list.json"
     listing.write_text("[1, 2]")
     with pytest.raises(ValueError, match="must hold a JSON object, got list"):
-        lm.ModelConfig.from_hf_config(listing)
+        eb.from_hf_config(listing)
     with pytest.raises(ValueError, match="config file not found"):
-        lm.ModelConfig.from_hf_config(tmp_path / "absent.json")
+        eb.from_hf_config(tmp_path / "absent.json")
     with pytest.raises(ValueError, match="source must be a path to a config.json or a dict"):
-        lm.ModelConfig.from_hf_config(42)
+        eb.from_hf_config(42)
 
 
 def test_cli_reads_a_config_file(tmp_path, capsys):
@@ -66,9 +66,9 @@ def test_cli_malformed_file_one_line(tmp_path, capsys):
 
 
 def test_gqa_kv_cache_uses_kv_heads():
-    from llm_memory import memory
-    from llm_memory.symbols import B, S
+    from everybyte import memory
+    from everybyte.symbols import B, S
 
-    cfg = lm.preset("llama-3-8b")  # 8 KV heads of 128: a quarter of d_model = 4096
+    cfg = eb.preset("llama-3-8b")  # 8 KV heads of 128: a quarter of d_model = 4096
     values = {**cfg.symbol_values(), B: 1, S: 8192, memory.b_param: 2}
-    assert lm.exact(memory.kv_cache_expr(cfg), values) == 2 * 32 * 8192 * 8 * 128 * 2
+    assert eb.exact(memory.kv_cache_expr(cfg), values) == 2 * 32 * 8192 * 8 * 128 * 2

@@ -15,8 +15,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import llm_memory as lm  # noqa: E402
-from llm_memory import hf, presets  # noqa: E402
+import everybyte as eb  # noqa: E402
+from everybyte import families, presets  # noqa: E402
 
 ODD = {
     "gpt2": {"n_embd": 60, "n_layer": 3, "n_head": 5, "vocab_size": 1001, "n_positions": 37, "n_inner": 100,
@@ -50,31 +50,28 @@ CASES = (
 
 
 def build(data):
-    fields = {k: v for k, v in data.items() if k != "model_type"}
-    config = transformers.AutoConfig.for_model(data["model_type"], **fields)
-    with torch.device("meta"):
-        return transformers.AutoModelForCausalLM.from_config(config)
+    return eb.measure.build_model(data, meta=True)
 
 
 def component(name: str) -> str:
-    """The package's component name for a real parameter name (written from the module names)."""
-    bias = name.endswith(".bias")
+    """The package's group key for a real parameter name (written from the module names)."""
+    bias = name.endswith(".bias") or name.endswith("_bias")
     if re.search(r"(^|\.)(wte|embed_tokens|embed_in)\.", name):
-        return "token embedding"
+        return "token_embedding"
     if re.search(r"(^|\.)wpe\.", name):
-        return "position embedding"
+        return "position_embedding"
     if name.startswith("lm_head.") or ".embed_out." in name:
-        return "output layer"
+        return "output_layer"
     if re.search(r"(\.ln_f\.|^model\.norm\.|\.final_layer_norm\.)", name):
-        return "final layer norm"
+        return "final_norm"
     if re.search(r"\.(ln_1|ln_2|input_layernorm|post_attention_layernorm)\.", name):
-        return "layer norms"
+        return "layer_norms"
     if re.search(r"\.mlp\.gate\.weight$|block_sparse_moe\.gate\.", name):
         return "router"
     if re.search(r"\.(attn|self_attn|attention)\.", name):
-        return "attention biases" if bias else "attention weights"
+        return "attention_biases" if bias else "attention_weights"
     if re.search(r"\.(mlp|block_sparse_moe)\.", name):
-        return "feed-forward biases" if bias else "feed-forward weights"
+        return "feed_forward_biases" if bias else "feed_forward_weights"
     raise AssertionError(f"unclassified parameter {name}")
 
 
@@ -84,9 +81,26 @@ def test_total_and_breakdown_equal_the_real_model(data):
     expected = {}
     for name, p in model.named_parameters():  # tied weights appear once
         expected[component(name)] = expected.get(component(name), 0) + p.numel()
-    count = lm.count_params(lm.ModelConfig.from_hf_config(data))
+    cfg = eb.from_hf_config(data)
+    count = eb.count_params(cfg)
     assert count.total == sum(p.numel() for p in model.parameters())
     assert count.breakdown == expected
+    # the tensor table, tensor by tensor: the same sizes, and the same count and largest tensor
+    real = sorted(p.numel() for p in model.parameters())
+    assert sorted(n for _, _, n in eb.parameters.tensors(cfg)) == real
+    est = eb.estimate(cfg)
+    assert est["parameter_tensors"] == len(real)
+    assert est["largest_parameter_tensor"] == real[-1]
+
+
+def test_mixtral_with_one_expert_keeps_its_router():
+    data = {"model_type": "mixtral", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 3,
+            "num_local_experts": 1, "num_experts_per_tok": 1, "intermediate_size": 40, "num_hidden_layers": 1,
+            "vocab_size": 300}
+    model = build(data)
+    count = eb.count_params(eb.from_hf_config(data))
+    assert count.total == sum(p.numel() for p in model.parameters())
+    assert count.breakdown["router"] == 48
 
 
 @pytest.mark.parametrize("data", [c for c in CASES if c.values[0]["model_type"] == "mixtral"])
@@ -96,16 +110,20 @@ def test_active_parameters_of_a_mixture_of_experts(data):
     experts = sum(p.numel() for n, p in model.named_parameters() if ".experts." in n)
     dense = sum(p.numel() for p in model.parameters()) - experts
     active = dense + experts * cfg.num_experts_per_tok // cfg.num_local_experts
-    assert lm.count_params(lm.ModelConfig.from_hf_config(data)).active == active
+    assert eb.count_params(eb.from_hf_config(data)).active == active
 
 
-@pytest.mark.parametrize("model_type", hf.SUPPORTED_MODEL_TYPES)
+@pytest.mark.parametrize("model_type", families.SUPPORTED_MODEL_TYPES)
 def test_defaults_are_those_of_the_transformers_config_class(model_type):
     config = transformers.AutoConfig.for_model(model_type)
-    for key, value in hf.DEFAULTS[model_type].items():
-        if value is None:  # resolved from other keys by the config class or the model
+    for field, key in families.MODEL_TYPES[model_type].keys.items():
+        if key.default is None:  # resolved from other keys by the config class or the model
             continue
-        assert getattr(config, key) == value, key
+        head, *rest = key.names[0].split(".")
+        value = getattr(config, head)
+        for part in rest:
+            value = value[part]
+        assert value == key.default, (field, key.names[0])
 
 
 def test_published_totals():
@@ -115,4 +133,4 @@ def test_published_totals():
                  "llama-2-70b": 68_976_648_192, "llama-3-8b": 8_030_261_248, "mistral-7b": 7_241_732_096,
                  "mixtral-8x7b": 46_702_792_704}
     for name, total in published.items():
-        assert lm.count_params(lm.preset(name)).total == total, name
+        assert eb.count_params(eb.preset(name)).total == total, name

@@ -14,7 +14,7 @@ import sympy as sp
 from . import memory, parameters, scaling
 from .presets import ARTICLE_EXAMPLE, GPT3_175B
 from .evaluate import exact
-from .parameters import count_params
+from .pipeline import count_params
 from .symbols import B, L, N, S, d_ff, d_model
 
 #: The article's GPT-3 per-layer formula, as printed: ``8 d^2 + 8 d d_ff + 2 d``.

@@ -1,20 +1,21 @@
 """Formulas against measurements: the tables of chapter 13 and of ``benchmarks/``.
 
 Every row builds a real transformers model of odd sizes on the CPU, measures it
-with :mod:`llm_memory.measure`, and sets four predictions beside the
+with :mod:`everybyte.measure`, and sets four predictions beside the
 measurement: the article's ``L (14E + 4BS^2) + 6BSV``, Korthikanti et al.'s
-``L (34 S B d + 5 h S^2 B)``, the GPU mixed-precision accounting of chapter 8
-(after Rees 2023) and the package's accounting (:mod:`llm_memory.activations`).
+``L (34 S B d + 5 h S^2 B)``, the GPU mixed-precision view of chapter 8
+(after Rees 2023) and the package's estimate (:func:`everybyte.estimate`).
 """
 
 from __future__ import annotations
 
 import itertools
 
-from . import activations, measure, memory
-from .config import ModelConfig
+from . import measure, memory
 from .evaluate import exact
-from .symbols import B, N, S
+from .hf import from_hf_config
+from .options import Setup, Workload
+from .pipeline import estimate
 
 #: Odd sizes on purpose: heads that are not powers of two, grouped-query
 #: attention, head_dim != d_model / h, vocabularies about 10 d_model (as real models).
@@ -28,19 +29,15 @@ BENCHMARK_CONFIGS: dict[str, dict] = {
 WORKLOADS = ((2, 64), (4, 128), (1, 256))
 
 
-def _values(cfg: ModelConfig, batch: int, seq: int) -> dict:
-    # the accounting's own values (with h_kv and d_head) plus the parameter count N
-    return {**activations._values(cfg, batch, seq), N: memory.workload_values(cfg, batch, seq)[N]}
-
-
-def formula_predictions(cfg: ModelConfig, batch: int, seq: int, regime: activations.Regime) -> dict[str, int]:
+def formula_predictions(cfg, workload: Workload, setup: Setup) -> dict[str, int]:
     """The four predictions of the bytes saved for backward (exact ints)."""
-    values = _values(cfg, batch, seq)
+    est = estimate(cfg, workload, setup)
+    values = {**est.values, "N": est["parameters"]}
     return {
-        "article": exact(memory.ARTICLE_ACTIVATION_MEMORY, values),
+        "article": est["article/activations"],
         "Korthikanti": exact(memory.KORTHIKANTI_ACTIVATION_MEMORY, values),
         "chapter 8 (GPU, after Rees)": exact(memory.activation_memory("gpu-mixed"), values),
-        "package": activations.predict_saved_bytes(cfg, batch, seq, regime),
+        "package": est["activations"],
     }
 
 
@@ -49,14 +46,14 @@ def activation_rows(configs=None, workloads=WORKLOADS, dtypes=("fp32", "bf16"), 
     """One dict per run: model, workload, regime, measured bytes and each prediction."""
     rows = []
     for name, data in (configs or BENCHMARK_CONFIGS).items():
-        cfg = ModelConfig.from_hf_config(data, name=name)
+        cfg = from_hf_config(data, name=name)
         for attention in attentions:
             model = measure.build_model(data, attention=attention, device=device)
             for dtype, (batch, seq) in itertools.product(dtypes, workloads):
-                regime = activations.Regime(dtype, attention, device)
+                setup = Setup(dtype, attention, device)
                 measured = measure.saved_tensor_bytes(model, batch, seq, dtype=dtype)
                 rows.append({"model": name, "B": batch, "S": seq, "dtype": dtype, "attention": attention,
-                             "measured": measured, **formula_predictions(cfg, batch, seq, regime)})
+                             "measured": measured, **formula_predictions(cfg, Workload(batch, seq), setup)})
     return rows
 
 
@@ -66,15 +63,14 @@ def peak_rows(configs=None, workloads=((4, 128),), dtypes=("fp32", "bf16"), opti
     against the package's prediction (a model of MemTracker's count on the CPU) and the article's."""
     rows = []
     for name, data in (configs or BENCHMARK_CONFIGS).items():
-        cfg = ModelConfig.from_hf_config(data, name=name)
+        cfg = from_hf_config(data, name=name)
         for dtype, optimizer, (batch, seq) in itertools.product(dtypes, optimizers, workloads):
             model = measure.build_model(data, device=device)
             measured = measure.training_step_peak_bytes(model, batch, seq, dtype=dtype, optimizer=optimizer)
-            values = _values(cfg, batch, seq)
+            est = estimate(cfg, Workload(batch, seq), Setup(dtype, device=device, optimizer=optimizer))
             rows.append({"model": name, "B": batch, "S": seq, "dtype": dtype, "optimizer": optimizer,
-                         "measured": measured,
-                         "package": activations.predict_peak_bytes(cfg, batch, seq, activations.Regime(dtype), optimizer),
-                         "article": exact(memory.ARTICLE_PEAK_MEMORY, values)})
+                         "measured": measured, "package": est["training_peak"],
+                         "article": est["article/training_peak"]})
     return rows
 
 

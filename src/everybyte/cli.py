@@ -1,44 +1,58 @@
-"""The ``llm-memory`` command line.
+"""The ``everybyte`` command line.
 
-    llm-memory params gpt2
-    llm-memory params --vocab-size 50000 --d-model 768 --n-layers 12 --n-heads 12
-    llm-memory memory gpt2 --batch 8 --seq 1024 --dtype bf16 --json
+    everybyte params gpt2
+    everybyte params path/to/config.json --json
+    everybyte memory llama-3-8b --batch 1 --seq 8192 --dtype bf16
+    everybyte activations gpt2 --batch 8 --seq 1024 --dtype bf16 --attention sdpa --json
+
+Every number comes from :func:`everybyte.estimate`, through the evaluators
+generated from the package's SymPy terms, so the command line imports neither
+SymPy nor NumPy.  ``memory`` and ``activations`` share one set of workload and
+setup arguments with one set of defaults, so they cannot disagree.
 
 Bad input ends with one line on stderr naming the argument and what is
-allowed, and exit status 2.
+allowed, and exit status 2; an output that cannot be written (a closed pipe,
+a full disk) ends with exit status 1; nothing ends in a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
-from . import memory
+from . import presets
 from .config import ModelConfig
-from .presets import PRESETS, preset
-from .evaluate import exact
-from .parameters import count_params
+from .hf import from_hf_config
+from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, DTYPE_BITS, OPTIMIZERS, Setup, Workload
+from .pipeline import Estimate, count_params, estimate
 from .units import format_bytes
+
+#: Largest number of decimal digits accepted for an integer argument (a guard
+#: against pasting a file into --batch; any real size has far fewer).
+MAX_DIGITS = 1000
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one clear line, exit 2
-        raise SystemExit(_fail(f"{self.prog}: {message}"))
+        raise _UsageError(f"{self.prog}: {message}")
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+class _UsageError(Exception):
+    pass
 
 
 def _integer(name: str):
     def parse(text: str) -> int:
-        try:
-            return int(text, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}") from None
+        stripped = text.strip()
+        if len(stripped) > MAX_DIGITS or not stripped.lstrip("+-").isdigit():
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text[:40]!r}")
+        value = int(stripped, 10)
+        if value < 1 and name != "n_positions":
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}")
+        return value
 
     return parse
 
@@ -48,18 +62,30 @@ _SIZES = ("vocab_size", "d_model", "n_layers", "n_heads", "d_ff", "n_positions")
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?",
-                        help=f"a preset name ({', '.join(PRESETS)}) or a path to a Hugging Face config.json")
-    group = parser.add_argument_group("a model given by its sizes (instead of a preset)")
+                        help=f"a preset name ({', '.join(presets.preset_names())}), a config.json, "
+                             "or a model folder holding one")
+    group = parser.add_argument_group("a model given by its sizes (instead of a preset), in GPT-2's layout")
     for size in _SIZES:
         flag = "--" + size.replace("_", "-")
         helptext = "default 4 * d_model" if size == "d_ff" else ("default 0 (none)" if size == "n_positions" else None)
         group.add_argument(flag, dest=size, type=_integer(size), help=helptext)
-    group.add_argument("--untied", action="store_true", help="a separate output layer (default: tied to the embedding)")
+    parser.add_argument("--untied", action="store_true",
+                        help="give the model a separate output layer (for a preset or file too)")
 
 
-def _add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Setup()
     parser.add_argument("--batch", type=_integer("batch"), required=True, help="batch size B (sequences)")
     parser.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+    parser.add_argument("--dtype", default=defaults.dtype,
+                        help=f"{', '.join(COMPUTE_DTYPES)}: training runs 16-bit types as autocast with fp32 "
+                             f"weights; inference weights and KV cache are in this dtype (default {defaults.dtype})")
+    parser.add_argument("--attention", default=defaults.attention,
+                        help=f"attention implementation: {', '.join(ATTENTIONS)} (default {defaults.attention})")
+    parser.add_argument("--device", default=defaults.device,
+                        help=f"{', '.join(DEVICES)}: dropout masks are 1 byte on cuda (default {defaults.device})")
+    parser.add_argument("--optimizer", default=defaults.optimizer,
+                        help=f"{', '.join(OPTIMIZERS)} (default {defaults.optimizer})")
 
 
 def _config(args) -> ModelConfig:
@@ -67,101 +93,134 @@ def _config(args) -> ModelConfig:
     if args.source is not None:
         if given:
             raise ValueError("give either a preset name or sizes (--d-model, ...), not both")
-        if args.source in PRESETS:
-            return preset(args.source)
-        if args.source.endswith(".json") or os.path.exists(args.source):
-            # A file named config.json is named after its folder (as on the Hub).
-            path = os.path.abspath(args.source)
-            stem = os.path.splitext(os.path.basename(path))[0]
-            name = os.path.basename(os.path.dirname(path)) if stem == "config" else stem
-            return ModelConfig.from_hf_config(args.source, name=name or None)
-        raise ValueError(
-            f"source must be a preset name ({', '.join(PRESETS)}) or a path to a config.json; got {args.source!r}"
-        )
-    missing = [s for s in ("vocab_size", "d_model", "n_layers", "n_heads") if s not in given]
-    if missing:
-        raise ValueError(
-            f"source: give a preset ({', '.join(PRESETS)}) or all of --vocab-size, --d-model, --n-layers, --n-heads"
-        )
-    given.setdefault("d_ff", 4 * given["d_model"])
-    return ModelConfig(tied_embeddings=not args.untied, **given)
+        if args.source in presets.preset_names():
+            config = presets.preset(args.source)
+        elif args.source.endswith(".json") or os.path.exists(args.source) or os.sep in args.source:
+            config = from_hf_config(args.source, name=_file_name(args.source))
+        else:
+            raise ValueError(f"source must be a preset name ({', '.join(presets.preset_names())}) or a path to a "
+                             f"config.json; got {args.source[:200]!r}")
+    else:
+        missing = [s for s in ("vocab_size", "d_model", "n_layers", "n_heads") if s not in given]
+        if missing:
+            raise ValueError(f"source: give a preset ({', '.join(presets.preset_names())}) "
+                             "or all of --vocab-size, --d-model, --n-layers, --n-heads")
+        config = ModelConfig(**given)
+    if args.untied and config.tied_embeddings:
+        config = dataclasses.replace(config, tied_embeddings=False, name=f"{config.name}, untied")
+    return config
+
+
+def _file_name(path: str) -> str | None:
+    # A file named config.json (or a folder holding one) is named after its folder, as on the Hub.
+    absolute = os.path.abspath(path)
+    stem = os.path.splitext(os.path.basename(absolute))[0]
+    if os.path.isdir(absolute):
+        return os.path.basename(absolute) or None
+    return (os.path.basename(os.path.dirname(absolute)) if stem == "config" else stem) or None
+
+
+def _run(args) -> tuple[Workload, Setup]:
+    setup = Setup(dtype=args.dtype, attention=args.attention, device=args.device, optimizer=args.optimizer)
+    return Workload(args.batch, args.seq), setup
 
 
 def _table(rows, headers) -> str:
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def line(r):
+        return "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
-def _params(args) -> int:
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f} %" if whole else "-"
+
+
+def _params(args) -> str:
     cfg = _config(args)
     count = count_params(cfg)
     if args.json:
-        print(json.dumps({"model": cfg.name, "model_type": cfg.model_type, "total": count.total,
-                          "active": count.active, "breakdown": count.breakdown}))
-        return 0
-    rows = [(name, f"{n:,}", f"{100 * n / count.total:.2f} %") for name, n in count.breakdown.items()]
+        return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "total": count.total,
+                           "active": count.active, "breakdown": count.breakdown})
+    labels = estimate(cfg).info
+    rows = [(labels[f"parameters/{key}"].label, f"{n:,}", _share(n, count.total)) for key, n in count.breakdown.items()]
     rows.append(("total", f"{count.total:,}", "100.00 %"))
     if count.active != count.total:
-        rows.append(("active per token", f"{count.active:,}", f"{100 * count.active / count.total:.2f} %"))
-    print(f"{cfg.name} ({cfg.model_type}): parameters")
-    print(_table(rows, ("component", "parameters", "share")))
-    return 0
+        rows.append(("active per token", f"{count.active:,}", _share(count.active, count.total)))
+    return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share"))
 
 
-def _memory(args) -> int:
+def _header(cfg: ModelConfig, est: Estimate) -> str:
+    return (f"{cfg.name} ({cfg.model_type}): {est['parameters']:,} parameters; "
+            f"batch {est.workload.batch}, sequence {est.workload.seq}\n"
+            f"assumed: {est.setup.describe()}")
+
+
+def _bytes_row(label: str, n: int):
+    return (label, f"{n:,}", format_bytes(n), format_bytes(n, binary=True))
+
+
+def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
+    out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
+           **dataclasses.asdict(est.setup), "parameters": est["parameters"], "weights": est["weights"],
+           "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
+           "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
+                                                          if "state" in est.info[k].tags},
+           "activations": est.get("activations"), "training_peak": est.get("training_peak"),
+           "training_peak_moments": {k.split("/")[1]: v for k, v in est.under("training_peak").items()} or None,
+           "note": est.activations_note}
+    if article:
+        out["article"] = {k.split("/")[1]: v for k, v in est.under("article").items()}
+    return out
+
+
+def _memory(args) -> str:
     cfg = _config(args)
-    values = memory.workload_values(cfg, args.batch, args.seq)
-    n_params = values[memory.N]
-    estimates = {
-        f"model memory ({args.dtype})": memory.model_memory_bytes(n_params, args.dtype),
-        "inference working memory (article's 2x rule)": 2 * memory.model_memory_bytes(n_params, args.dtype),
-        f"KV cache ({args.dtype}, B={args.batch}, S={args.seq})": _whole(
-            exact(memory.kv_cache_expr(cfg), {**values, memory.b_param: memory.bytes_per_param(args.dtype)})),
-        "training steady state, fp32 AdamW (16N + 8BS)": exact(memory.steady_state_memory, values),
-    }
-    if cfg.model_type == "gpt2":  # the per-tensor accounting of chapter 8 is GPT-2's layout
-        estimates.update({
-            f"activations saved for backward ({args.precision})": exact(memory.activation_memory(args.precision), values),
-            f"training peak ({args.precision}, AdamW)": exact(memory.peak_memory(args.precision), values),
-        })
-    estimates["training peak, the article's formula"] = exact(memory.ARTICLE_PEAK_MEMORY, values)
+    est = estimate(cfg, *_run(args))
     if args.json:
-        print(json.dumps({"model": cfg.name, "n_params": n_params, "batch": args.batch, "seq": args.seq,
-                          "dtype": args.dtype, "precision": args.precision, "bytes": estimates}))
-        return 0
-    rows = [(k, f"{v:,}", format_bytes(v), format_bytes(v, binary=True)) for k, v in estimates.items()]
-    print(f"{cfg.name}: {n_params:,} parameters, batch {args.batch}, sequence {args.seq}")
-    print(_table(rows, ("estimate", "bytes", "decimal", "binary")))
-    return 0
+        return json.dumps(_memory_json(cfg, est, args.article))
+    rows = [_bytes_row(f"weights in {dtype}", est[f"weights_by_dtype/{dtype}"]) for dtype in DTYPE_BITS]
+    rows.append(_bytes_row(f"KV cache ({est.setup.dtype})", est["kv_cache"]))
+    state = {k: v for k, v in est.under("training").items() if "state" in est.info[k].tags and v}
+    rows += [_bytes_row(f"training: {est.label(k)}", v) for k, v in state.items()]
+    if est.activations_note is None:
+        rows.append(_bytes_row("activations saved for backward", est["activations"]))
+        moments = est.under("training_peak")
+        rows += [_bytes_row(f"training peak candidate: {est.label(k)}", v) for k, v in moments.items()]
+        rows.append(_bytes_row("training-step peak (the largest candidate)", est["training_peak"]))
+    if args.article:
+        rows += [_bytes_row(f"{est.label(k)}", v) for k, v in est.under("article").items()]
+    lines = [_header(cfg, est),
+             "activations and peak: predicted by the per-tensor accounting of chapter 13 (exact against PyTorch "
+             "on the CPU; CUDA predicted, not measured)" if est.activations_note is None
+             else f"activations and peak: not available ({est.activations_note})",
+             _table(rows, ("quantity", "bytes", "decimal", "binary"))]
+    if args.article:
+        lines.append("the article's rules are shown for comparison; chapters 6 and 8 show where they fail")
+    return "\n".join(lines)
 
 
-def _activations(args) -> int:
-    from . import activations
-
+def _activations(args) -> str:
     cfg = _config(args)
-    regime = activations.Regime(dtype=args.dtype, attention=args.attention, device=args.device)
-    breakdown = activations.predict_breakdown(cfg, args.batch, args.seq, regime)
-    total = sum(breakdown.values())
+    est = estimate(cfg, *_run(args))
+    if est.activations_note is not None:
+        raise ValueError(est.activations_note)
+    breakdown = {k.removeprefix("activations/"): v for k, v in est.under("activations").items() if v}
+    total = est["activations"]
     if args.json:
-        print(json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": args.batch, "seq": args.seq,
-                          "dtype": args.dtype, "attention": args.attention, "device": args.device,
-                          "total": total, "breakdown": breakdown}))
-        return 0
-    rows = [(name, f"{n:,}", f"{100 * n / total:.2f} %") for name, n in breakdown.items()]
+        return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch,
+                           "seq": est.workload.seq, **dataclasses.asdict(est.setup), "total": total,
+                           "breakdown": breakdown})
+    rows = [(est.label(f"activations/{k}"), f"{n:,}", _share(n, total)) for k, n in breakdown.items()]
     rows.append(("total saved for backward", f"{total:,}", "100.00 %"))
-    print(f"{cfg.name} ({cfg.model_type}): batch {args.batch}, sequence {args.seq}, {args.dtype}, "
-          f"{args.attention} attention, {args.device}")
-    print(_table(rows, ("saved tensor (whole model)", "bytes", "share")))
-    return 0
-
-
-def _whole(value) -> int:
-    return int(value) if isinstance(value, int) else -(-value.numerator // value.denominator)
+    return "\n".join([_header(cfg, est), _table(rows, ("saved tensor (whole model)", "bytes", "share"))])
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="llm-memory", description="Parameter counts and memory of Transformer language models.")
+    parser = _Parser(prog="everybyte", description="Parameter counts and memory of Transformer language models, "
+                                                   "from the formulas of the book Every Byte.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("params", help="exact parameter count with a per-component breakdown")
@@ -169,44 +228,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object; its 'total' is the exact count")
     p.set_defaults(run=_params)
 
-    m = sub.add_parser("memory", help="model, inference and training memory estimates (bytes)")
+    m = sub.add_parser("memory", help="weights, KV cache, activations and the training-step peak (bytes)")
     _add_model_arguments(m)
-    _add_workload_arguments(m)
-    m.add_argument("--dtype", default="fp32", help=f"storage type of the weights: {', '.join(memory.DTYPE_BITS)} (default fp32)")
-    m.add_argument("--precision", default="gpu-mixed",
-                   help=f"training precision for activations: {', '.join(memory.PRECISIONS)} (default gpu-mixed)")
-    m.add_argument("--json", action="store_true", help="print one JSON object of byte counts")
+    _add_run_arguments(m)
+    m.add_argument("--article", action="store_true", help="also show the article's rules of thumb, labelled as such")
+    m.add_argument("--json", action="store_true",
+                   help="print one JSON object of byte counts (parameters, weights, kv_cache, activations, "
+                        "training_peak, ...)")
     m.set_defaults(run=_memory)
 
     a = sub.add_parser("activations", help="bytes saved for backward by one training forward pass, per tensor")
     _add_model_arguments(a)
-    _add_workload_arguments(a)
-    a.add_argument("--dtype", default="fp32", help="fp32, or bf16/fp16 autocast with fp32 weights (default fp32)")
-    a.add_argument("--attention", default="eager", help="attention implementation: eager or sdpa (default eager)")
-    a.add_argument("--device", default="cpu", help="cpu or cuda: dropout masks are 1 byte on cuda (default cpu)")
+    _add_run_arguments(a)
     a.add_argument("--json", action="store_true",
                    help="print one JSON object; its 'total' is the predicted bytes saved for backward")
     a.set_defaults(run=_activations)
     return parser
 
 
+def _error(message: str) -> int:
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    print(f"error: {first}", file=sys.stderr)
+    return 2
+
+
+def _write(text: str) -> int:
+    """Write the answer; a closed or full stdout ends quietly with exit status 1."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return 0
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except OSError as error:
+        _silence_stdout()
+        print(f"error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0, or 2 for bad input)."""
+    """Run the command line; return the exit status (0; 2 for bad input; 1 if the output cannot be written)."""
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as exit_:  # --help (0) or a usage error (2), already printed
+    except _UsageError as error:
+        return _error(str(error))
+    except SystemExit as exit_:  # --help (0), already printed
         return exit_.code if isinstance(exit_.code, int) else 2
+    except BrokenPipeError:  # --help into a closed pipe
+        _silence_stdout()
+        return 1
     try:
-        if args.command == "memory":
-            memory.bytes_per_param(args.dtype)
-            memory.precision(args.precision)
-        if args.command == "activations":
-            from .activations import Regime
-
-            Regime(dtype=args.dtype, attention=args.attention, device=args.device)
-        return args.run(args)
+        text = args.run(args)
     except ValueError as error:
-        return _fail(str(error))
+        return _error(str(error))
+    except RecursionError:
+        return _error("the input is nested too deeply")
+    except MemoryError:
+        return _error("the input is too large to evaluate")
+    return _write(text)
 
 
 if __name__ == "__main__":

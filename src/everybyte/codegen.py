@@ -70,7 +70,7 @@ class Printer:
     # --- the walk ------------------------------------------------------------------
 
     def __call__(self, expr: sp.Expr) -> str:
-        return self.print(sp.sympify(expr))
+        return self.print(sp.Integer(expr) if isinstance(expr, int) else expr)
 
     def print(self, expr) -> str:
         if expr.is_Integer:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import asdict, dataclass, field
-from fractions import Fraction
 
 from . import families
 from . import validation as check
@@ -163,6 +162,8 @@ class ModelConfig:
             return 0
         if self.head_width <= 2**53:  # transformers' own float arithmetic: int(head_dim * factor)
             return int(self.head_width * self.rotary_fraction)
+        from fractions import Fraction
+
         return int(self.head_width * Fraction(self.rotary_fraction))  # beyond floats: the exact product
 
     @property

@@ -22,7 +22,7 @@ installed transformers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
 
 #: Tensors of width d_ff that the feed-forward activation saves for backward in
 #: transformers' code (chapter 13): HF's tanh ``gelu_new`` keeps four, the
@@ -78,10 +78,10 @@ class Key:
     """
 
     names: tuple[str, ...]
-    default: Any
+    default: object
 
     @classmethod
-    def of(cls, name: str | tuple[str, ...], default: Any) -> "Key":
+    def of(cls, name: str | tuple[str, ...], default: object) -> "Key":
         return cls((name,) if isinstance(name, str) else tuple(name), default)
 
 
@@ -92,7 +92,7 @@ class ModelType:
     model_type: str
     family: str
     keys: Mapping[str, Key]
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    fixed: Mapping[str, object] = field(default_factory=dict)
 
 
 #: How each field of ModelConfig is checked when read from a file.

@@ -20,7 +20,7 @@ import numbers
 import os
 import re
 import stat
-from typing import Any, Mapping
+from collections.abc import Mapping
 
 from .config import ModelConfig
 from .families import FIELD_KINDS, SUPPORTED_MODEL_TYPES, model_type_entry
@@ -112,7 +112,7 @@ _MISSING = object()
 
 
 def _lookup(data: Mapping, dotted: str):
-    node: Any = data
+    node: object = data
     for i, part in enumerate(dotted.split(".")):
         if i and node is None:
             return _MISSING
@@ -171,7 +171,7 @@ def from_hf_config(source, name: str | None = None) -> ModelConfig:
     name = name if name is not None else data.get("_name_or_path") or model_type
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, got {name!r}")
-    fields: dict[str, Any] = dict(entry.fixed)
+    fields: dict[str, object] = dict(entry.fixed)
     try:
         for field_name, key in entry.keys.items():
             value = _MISSING

@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 from . import validation as check
+from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, OPTIMIZERS
 
-DTYPES = ("fp32", "bf16", "fp16")
-ATTENTIONS = ("eager", "sdpa")
-DEVICES = ("cpu", "cuda")
+DTYPES = COMPUTE_DTYPES
 
 
 def _torch():
@@ -34,26 +33,34 @@ def _torch():
 
 def hf_config_dict(source) -> dict:
     """The ``config.json`` dict of a preset name or a path (for building the real model)."""
-    from .presets import PRESETS, preset_path, preset_sources
+    from .hf import load_config_dict
+    from .presets import preset_names, preset_path, preset_sources
 
     if isinstance(source, Mapping):
         return dict(source)
-    if isinstance(source, str) and source in PRESETS:
+    if isinstance(source, str) and source in preset_names():
         if source not in preset_sources():
             raise ValueError(f"source {source!r} has no real model code (it is the article's own example)")
-        return json.loads(preset_path(source).read_text(encoding="utf-8"))
-    from .hf import _load
+        with open(preset_path(source), encoding="utf-8") as handle:
+            return json.load(handle)
+    return load_config_dict(source)
 
-    return _load(source)
 
-
-def build_model(source, *, attention: str = "eager", device: str = "cpu", meta: bool = False):
+def build_model(source, *, attention: str = "eager", device: str = "cpu", meta: bool = False, fake: bool = False):
     """``AutoModelForCausalLM.from_config`` of ``source`` in ``train()`` mode, fp32 weights.
 
-    ``meta=True`` builds it on the meta device (no memory; for counting).
+    The one builder of real models for the tests, the chapters and the
+    benchmarks.  ``source`` is a preset name, a path or a ``config.json`` dict.
+    ``meta=True`` builds it on the meta device (no memory; for counting);
+    ``fake=True`` under ``FakeTensorMode`` (shapes and dtypes, no memory; for
+    :func:`training_step_peak_bytes` with ``fake=True``).
     """
     check.choice("attention", attention, ATTENTIONS)
     check.choice("device", device, DEVICES)
+    check.boolean("meta", meta)
+    check.boolean("fake", fake)
+    if meta and fake:
+        raise ValueError("meta and fake are two ways to allocate nothing: choose one")
     torch = _torch()
     import transformers
 
@@ -61,7 +68,13 @@ def build_model(source, *, attention: str = "eager", device: str = "cpu", meta: 
     data = hf_config_dict(source)
     fields = {k: v for k, v in data.items() if k != "model_type"}
     config = transformers.AutoConfig.for_model(data.get("model_type"), **fields)
-    with torch.device("meta" if meta else device):
+    if fake:
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        context = FakeTensorMode()
+    else:
+        context = torch.device("meta" if meta else device)
+    with context:
         model = transformers.AutoModelForCausalLM.from_config(config, attn_implementation=attention)
     return model.train()
 
@@ -149,7 +162,7 @@ def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32"
     check.positive_int("batch", batch)
     check.positive_int("seq", seq)
     check.choice("dtype", dtype, DTYPES)
-    check.choice("optimizer", optimizer, ("adamw", "sgd_momentum", "sgd"))
+    check.choice("optimizer", optimizer, OPTIMIZERS)
     torch = _torch()
     device = next(model.parameters()).device
     opt = {

@@ -21,6 +21,7 @@ layer norm, tied output layer); the transformers modelling code of each family.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -151,10 +152,33 @@ SECTION = "sec-general-formula"
 
 def group_sums(table: tuple[Tensor, ...]) -> dict[str, sp.Expr]:
     """Parameters of each group of ``table``: the sum of its tensors' elements times their counts."""
+    return dict(_group_sums(table))
+
+
+@lru_cache(maxsize=None)
+def _group_sums(table: tuple[Tensor, ...]) -> tuple[tuple[str, sp.Expr], ...]:
     sums: dict[str, sp.Expr] = {}
     for tensor in table:
         sums[tensor.group] = sums.get(tensor.group, sp.Integer(0)) + tensor.present * tensor.count * tensor.numel
-    return {group: sp.factor_terms(sp.expand(expr)) for group, expr in sums.items()}
+    return tuple((group, sp.factor_terms(sp.expand(expr))) for group, expr in sums.items())
+
+
+def tensors(config: ModelConfig) -> list[tuple[str, str, int]]:
+    """``(name, group, elements)`` of every parameter tensor the real code creates for ``config``.
+
+    One entry per tensor (a per-layer tensor appears ``L`` times; tied weights
+    once), from the family's tensor table; the tests compare it with
+    ``model.named_parameters()`` of transformers.
+    """
+    from .evaluate import exact
+    from .validation import model_config
+
+    values = model_config("config", config).values()
+    out = []
+    for tensor in TABLES[config.family.name]:
+        if exact(tensor.present, values):
+            out += [(tensor.name, tensor.group, exact(tensor.numel, values))] * exact(tensor.count, values)
+    return out
 
 
 def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
@@ -218,10 +242,10 @@ def layout_substitutions(config: ModelConfig) -> dict:
     becomes ``h`` and, when the heads tile ``d_model``, ``d_head`` becomes
     ``d_model / h``; a dense model has one expert.
     """
+    from .symbols import BY_NAME
     from .validation import model_config
 
     model_config("config", config)
-    from .symbols import BY_NAME
 
     switches = ("beta_qkv", "beta_o", "beta_ff", "gamma", "nu", "rho", "pi", "phi", "tau", "f_qkv", "f_exp")
     values = config.values()
@@ -247,7 +271,9 @@ def _specialise(terms: dict[str, sp.Expr], config: ModelConfig) -> dict[str, sp.
 
 
 def _table_terms(config: ModelConfig) -> dict[str, sp.Expr]:
-    return group_sums(TABLES[config.family.name])
+    from .validation import model_config
+
+    return group_sums(TABLES[model_config("config", config).family.name])
 
 
 def parameter_terms(config: ModelConfig) -> dict[str, sp.Expr]:

@@ -7,7 +7,7 @@ exact ints) and return the matplotlib ``Axes`` they drew on; they never call
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -37,8 +37,12 @@ def plot_where_the_bytes_go(
     ``breakdowns`` maps a bar label to ``{term name: bytes}``.  With
     ``normalize=True`` each bar shows shares in percent instead of bytes.
     """
-    if not breakdowns:
-        raise ValueError("breakdowns must name at least one bar")
+    if not isinstance(breakdowns, Mapping) or not breakdowns:
+        raise ValueError("breakdowns must be a mapping naming at least one bar")
+    for label, parts in breakdowns.items():
+        if not isinstance(parts, Mapping) or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                                 for v in parts.values()):
+            raise ValueError(f"breakdown {label!r} must map term names to byte counts")
     ax = _axes(ax)
     labels = list(breakdowns)
     terms: list[str] = []
@@ -77,16 +81,21 @@ def plot_memory_against(
 
     ``values`` fixes every other symbol.  Evaluated in float64 (a sweep).
     """
-    if not terms:
-        raise ValueError("terms must name at least one memory term")
+    if not isinstance(terms, Mapping) or not terms:
+        raise ValueError("terms must be a mapping naming at least one memory term")
+    if not isinstance(symbol, sp.Symbol):
+        raise ValueError(f"symbol must be a SymPy symbol of everybyte.symbols, got {symbol!r}")
     if len(grid) < 2:
         raise ValueError("grid must hold at least two values")
     ax = _axes(ax)
     x = np.asarray(grid, dtype=np.float64)
     ys = []
     point = {**values, symbol: x}
-    for expr in terms.values():
-        expr = sp.sympify(expr)
+    for name, expr in terms.items():
+        if isinstance(expr, bool) or not isinstance(expr, (sp.Basic, int)):
+            raise ValueError(f"term {name!r} must be a SymPy expression or an int, got {type(expr).__name__} "
+                             "(strings are never parsed)")
+        expr = sp.Integer(expr) if isinstance(expr, int) else expr
         missing = sorted(str(s) for s in expr.free_symbols if s not in point)
         if missing:
             raise ValueError(f"values are missing for the symbols {', '.join(missing)}")

@@ -10,8 +10,8 @@ positions, no final norm), so it is defined here.
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
-from importlib import resources
 
 from . import validation as check
 from .config import ModelConfig
@@ -34,38 +34,49 @@ ARTICLE_EXAMPLE = ModelConfig(
     final_norm=False,
 )
 
-_FOLDER = resources.files("everybyte") / "presets"
+_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "presets")
 
 
 @lru_cache(maxsize=None)
 def preset_sources() -> dict[str, dict[str, str]]:
     """``{name: {"file": ..., "source": ...}}`` for every file preset."""
-    return json.loads((_FOLDER / "index.json").read_text(encoding="utf-8"))
+    with open(os.path.join(_FOLDER, "index.json"), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def preset_names() -> tuple[str, ...]:
+    """Every preset's name: the article's example, then the file presets."""
+    return (ARTICLE_EXAMPLE.name, *preset_sources())
+
+
+def _preset_file(name: str) -> str:
+    check.choice("preset", name, preset_sources())
+    return os.path.join(_FOLDER, preset_sources()[name]["file"])
 
 
 def preset_path(name: str):
-    """Path of the config file of the file preset ``name``."""
-    check.choice("preset", name, preset_sources())
-    return _FOLDER / preset_sources()[name]["file"]
+    """Path (a :class:`pathlib.Path`) of the config file of the file preset ``name``."""
+    from pathlib import Path
+
+    return Path(_preset_file(name))
 
 
-def _load_presets() -> dict[str, ModelConfig]:
-    presets = {ARTICLE_EXAMPLE.name: ARTICLE_EXAMPLE}
-    for name, entry in preset_sources().items():
-        data = json.loads((_FOLDER / entry["file"]).read_text(encoding="utf-8"))
-        presets[name] = from_hf_config(data, name=name)
-    return presets
-
-
-#: Every preset by name.
-PRESETS: dict[str, ModelConfig] = _load_presets()
-#: GPT-2 small (Radford et al. 2019): 124,439,808 parameters in HF ``GPT2LMHeadModel``.
-GPT2_SMALL = PRESETS["gpt2"]
-#: GPT-3 175B, Table 2.1 of Brown et al. 2020, in GPT-2's layout.
-GPT3_175B = PRESETS["gpt3-175b"]
-
-
+@lru_cache(maxsize=None)
 def preset(name: str) -> ModelConfig:
-    """Return the preset called ``name`` (see :data:`PRESETS`)."""
-    check.choice("preset", name, PRESETS)
-    return PRESETS[name]
+    """Return the preset called ``name`` (see :func:`preset_names`); file presets are read on first use."""
+    check.choice("preset", name, preset_names())
+    if name == ARTICLE_EXAMPLE.name:
+        return ARTICLE_EXAMPLE
+    with open(_preset_file(name), encoding="utf-8") as handle:
+        return from_hf_config(json.load(handle), name=name)
+
+
+def __getattr__(name):
+    # PRESETS (every preset by name), GPT2_SMALL and GPT3_175B are read on first use.
+    if name == "PRESETS":
+        return {n: preset(n) for n in preset_names()}
+    if name == "GPT2_SMALL":
+        return preset("gpt2")  # Radford et al. 2019: 124,439,808 parameters in HF GPT2LMHeadModel
+    if name == "GPT3_175B":
+        return preset("gpt3-175b")  # Brown et al. 2020, Table 2.1, in GPT-2's layout
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

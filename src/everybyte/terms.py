@@ -14,7 +14,7 @@ as local variables, so each part is computed once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import sympy as sp
 
@@ -41,8 +41,8 @@ class Term:
     def __post_init__(self):
         if not isinstance(self.key, str) or not self.key or " " in self.key:
             raise ValueError(f"key must be a non-empty string without spaces, got {self.key!r}")
-        object.__setattr__(self, "each", sp.sympify(self.each) if isinstance(self.each, int) else self.each)
-        object.__setattr__(self, "count", sp.sympify(self.count) if isinstance(self.count, int) else self.count)
+        object.__setattr__(self, "each", sp.Integer(self.each) if isinstance(self.each, int) else self.each)
+        object.__setattr__(self, "count", sp.Integer(self.count) if isinstance(self.count, int) else self.count)
         object.__setattr__(self, "tags", frozenset(self.tags))
         for name in ("each", "count"):
             if not isinstance(getattr(self, name), sp.Basic):

@@ -7,7 +7,7 @@ before any work is done.
 from __future__ import annotations
 
 import numbers
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def positive_int(name: str, value: object) -> int:
