@@ -1,12 +1,16 @@
-"""The everybyte command line: answers, JSON, and one clear line for bad input."""
+"""The everybyte command line: answers, JSON, agreement between commands, and one clear line for bad input."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+import everybyte as eb
 from everybyte.cli import main
+
+CLI = [sys.executable, "-m", "everybyte.cli"]
 
 
 def run(capsys, *argv):
@@ -19,14 +23,15 @@ def test_params_json_total_is_exact(capsys):
     code, out, err = run(capsys, "params", "gpt2", "--json")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert data["total"] == 124_439_808
+    assert data["total"] == 124_439_808  # HF GPT2LMHeadModel, sum of numel()
     assert sum(data["breakdown"].values()) == data["total"]
+    assert data["breakdown"]["position_embedding"] == 1024 * 768
 
 
 def test_params_table(capsys):
     code, out, _ = run(capsys, "params", "gpt3-175b")
     assert code == 0
-    assert "174,604,259,328" in out
+    assert "174,604,259,328" in out  # chapter 11: GPT-2's layout at GPT-3's sizes, by state-dict shapes
 
 
 def test_params_from_sizes(capsys):
@@ -36,12 +41,65 @@ def test_params_from_sizes(capsys):
     assert json.loads(out)["total"] == 50_000 * 768 + 12 * (12 * 768**2 + 13 * 768) + 2 * 768
 
 
-def test_memory_json(capsys):
+@pytest.mark.parametrize("source", ["gpt2", "llama-2-7b"])
+def test_untied_applies_to_presets(capsys, source):
+    tied = json.loads(run(capsys, "params", source, "--json")[1])
+    untied = json.loads(run(capsys, "params", source, "--untied", "--json")[1])
+    cfg = eb.preset(source)
+    extra = 0 if not cfg.tied_embeddings else cfg.vocab_size * cfg.d_model
+    assert untied["total"] - tied["total"] == extra
+
+
+def test_untied_applies_to_files(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "gpt2"}))
+    untied = json.loads(run(capsys, "params", str(path), "--untied", "--json")[1])
+    assert untied["total"] == 124_439_808 + 50_257 * 768
+    assert untied["breakdown"]["output_layer"] == 50_257 * 768
+
+
+def test_memory_json_keys_and_bytes(capsys):
     code, out, _ = run(capsys, "memory", "gpt2", "--batch", "8", "--seq", "1024", "--dtype", "bf16", "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["bytes"]["model memory (bf16)"] == 2 * 124_439_808
-    assert data["bytes"]["training steady state, fp32 AdamW (16N + 8BS)"] == 16 * 124_439_808 + 8 * 8 * 1024
+    for key in ("parameters", "weights", "kv_cache", "activations", "training_peak"):
+        assert isinstance(data[key], int) and not isinstance(data[key], bool), key
+    assert data["parameters"] == 124_439_808
+    assert data["weights"] == 2 * 124_439_808  # bf16: two bytes a parameter
+    assert data["weights_by_dtype"]["int4"] == 124_439_808 // 2
+    assert data["kv_cache"] == 2 * 12 * 8 * 1024 * 768 * 2  # 2 L B S d_model, 2 bytes
+    assert data["training_peak"] == max(data["training_peak_moments"].values())
+    assert "article" not in data
+
+
+@pytest.mark.parametrize("args", [
+    ["gpt2", "--batch", "8", "--seq", "1024", "--dtype", "bf16"],
+    ["gpt2", "--batch", "1", "--seq", "77", "--attention", "sdpa"],
+    ["llama-3-8b", "--batch", "2", "--seq", "512", "--dtype", "bf16", "--attention", "sdpa", "--device", "cuda"],
+    ["mistral-7b", "--batch", "3", "--seq", "100", "--optimizer", "sgd"],
+])
+def test_memory_activations_equal_the_activations_total(capsys, args):
+    memory = json.loads(run(capsys, "memory", *args, "--json")[1])
+    activations = json.loads(run(capsys, "activations", *args, "--json")[1])
+    assert memory["activations"] == activations["total"] == sum(activations["breakdown"].values())
+
+
+def test_memory_text_says_what_it_assumed_and_shows_the_article_only_when_asked(capsys):
+    code, out, _ = run(capsys, "memory", "llama-2-7b", "--batch", "1", "--seq", "4096", "--dtype", "bf16",
+                       "--attention", "sdpa")
+    assert code == 0
+    assert "bf16 autocast" in out and "sdpa attention" in out and "cpu" in out
+    assert "training-step peak" in out and "article" not in out
+    code, out, _ = run(capsys, "memory", "llama-2-7b", "--batch", "1", "--seq", "4096", "--article")
+    assert code == 0 and "the article's 2x rule" in out and "the article's formula" in out
+
+
+def test_memory_of_a_mixture_of_experts_says_why_it_has_no_activations(capsys):
+    code, out, _ = run(capsys, "memory", "mixtral-8x7b", "--batch", "1", "--seq", "128", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["activations"] is None and data["training_peak"] is None
+    assert "router" in data["note"]
+    assert data["parameters"] == 46_702_792_704
 
 
 @pytest.mark.parametrize(
@@ -53,14 +111,17 @@ def test_memory_json(capsys):
         (["memory", "gpt2", "--batch", "-2", "--seq", "8"], "batch must be a positive integer"),
         (["memory", "gpt2", "--batch", "1.5", "--seq", "8"], "batch must be a positive integer"),
         (["memory", "gpt2", "--batch", "true", "--seq", "8"], "batch must be a positive integer"),
+        (["memory", "gpt2", "--batch", "9" * 2000, "--seq", "8"], "batch must be a positive integer"),
         (["memory", "gpt2", "--batch", "2", "--seq", "8", "--dtype", "fp8"], "dtype must be one of"),
-        (["memory", "gpt2", "--batch", "2", "--seq", "8", "--precision", "x"], "precision must be one of"),
+        (["memory", "gpt2", "--batch", "2", "--seq", "8", "--optimizer", "x"], "optimizer must be one of"),
+        (["memory", "gpt2", "--batch", "2", "--seq", "8", "--precision", "gpu-mixed"], "unrecognized arguments"),
         (["params", "--vocab-size", "10", "--d-model", "10", "--n-layers", "1", "--n-heads", "3"], "n_heads must divide d_model"),
         (["params", "--vocab-size", "10", "--d-model", "0", "--n-layers", "1", "--n-heads", "1"], "d_model must be a positive integer"),
         (["params"], "give a preset"),
         (["params", "gpt2", "--d-model", "8"], "not both"),
         (["memory", "gpt2", "--seq", "8"], "--batch"),
         (["frobnicate"], "invalid choice"),
+        (["activations", "mixtral-8x7b", "--batch", "1", "--seq", "8"], "no activation accounting for mixtral"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit(capsys, argv, message):
@@ -71,14 +132,59 @@ def test_bad_input_one_line_nonzero_exit(capsys, argv, message):
     assert message in err
 
 
+def test_a_200_digit_batch_is_answered_exactly(capsys):
+    batch = 10**200 + 7
+    code, out, err = run(capsys, "memory", "gpt2", "--batch", str(batch), "--seq", "3", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out)["kv_cache"] == 2 * 12 * batch * 3 * 768 * 4
+    code, out, err = run(capsys, "memory", "gpt2", "--batch", str(batch), "--seq", "3")
+    assert code == 0 and "e+" in out
+
+
+def test_a_400_digit_hidden_size_is_answered_exactly(capsys, tmp_path):
+    d = 3 * 10**400
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({"model_type": "gpt_neox", "hidden_size": d, "num_attention_heads": 3,
+                                "intermediate_size": 70, "num_hidden_layers": 2, "vocab_size": 97}))
+    code, out, err = run(capsys, "activations", str(path), "--batch", "2", "--seq", "3", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out)["breakdown"]["layer/norm_1/statistics"] == 2 * 8 * 2 * 3  # independent of d
+    code, out, err = run(capsys, "activations", str(path), "--batch", "2", "--seq", "3")
+    assert code == 0
+
+
 def test_help_explains_options(capsys):
     code, out, _ = run(capsys, "memory", "--help")
     assert code == 0
-    for option in ("--batch", "--seq", "--dtype", "--precision", "--json"):
+    for option in ("--batch", "--seq", "--dtype", "--attention", "--device", "--optimizer", "--article", "--json"):
         assert option in out
 
 
 def test_console_script_exit_status():
-    result = subprocess.run([sys.executable, "-m", "everybyte.cli", "params", "nope"], capture_output=True, text=True)
+    result = subprocess.run([*CLI, "params", "nope"], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: source must be a preset name")
+
+
+def test_the_command_line_imports_neither_sympy_nor_numpy():
+    code = ("import sys, everybyte.cli; everybyte.cli.main(['memory', 'gpt2', '--batch', '2', '--seq', '8']); "
+            "print(sorted(m for m in ('sympy', 'numpy', 'torch', 'matplotlib') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr.strip() == "[]"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_stdout_ends_quietly_with_nonzero_exit():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([*CLI, "params", "gpt2"], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 1
+
+
+def test_closed_stdout_ends_quietly_with_nonzero_exit():
+    process = subprocess.Popen([*CLI, "memory", "gpt2", "--batch", "2", "--seq", "8"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # as `| head -0` does
+    _, err = process.communicate()
+    assert process.returncode == 1
+    assert b"Traceback" not in err and err.strip() == b""

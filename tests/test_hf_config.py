@@ -14,13 +14,19 @@ def test_path_and_dict_give_the_same_config(tmp_path):
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))
     assert eb.from_hf_config(path) == eb.from_hf_config(data)
+    assert eb.from_hf_config(tmp_path) == eb.from_hf_config(data)  # a model folder holding config.json
 
 
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, gpt_neox, mixtral; got 'bert'"),
-        ({}, "model_type must be one of"),
+        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, mixtral, gpt_neox; got 'bert'"),
+        ({}, "config has no model_type; it must be one of"),
+        ({"model_type": []}, "model_type must be a string"),
+        ({"model_type": None}, "model_type must be a string"),
+        ({"model_type": "gpt_neox", "rope_parameters": "x"}, "rope_parameters must be an object"),
+        ({"model_type": "gpt_neox", "rotary_pct": 0}, "rotary_pct must be a number with 0 < x <= 1"),
+        ({"model_type": "gpt2", "embd_pdrop": 1.0}, "embd_pdrop must be a number with 0 <= x < 1"),
         ({"model_type": "llama", "hidden_size": "4096"}, "llama config: hidden_size must be a positive integer"),
         ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer"),
         ({"model_type": "llama", "num_hidden_layers": 2.5}, "num_hidden_layers must be a positive integer"),
@@ -50,6 +56,41 @@ def test_malformed_files(tmp_path):
         eb.from_hf_config(42)
 
 
+def test_refusals_of_files_that_cannot_be_config_files(tmp_path):
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    regular = tmp_path / "preset.json"
+    regular.write_text("{}")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    deep_object = tmp_path / "deep_object.json"
+    deep_object.write_text('{"model_type": "gpt2", "x": ' + '{"a": ' * 200 + "1" + "}" * 200 + "}")
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"model_type": "gpt2", "name": "\xff\xfe"}'.replace(b"\\x", b"\\x") + b"\xff")
+    big = tmp_path / "big.json"
+    big.write_text('{"model_type": "gpt2", "pad": "' + "x" * (4 * 2**20) + '"}')
+    cases = [
+        (loop, "cannot be read: Too many levels of symbolic links"),
+        (regular / "config.json", "cannot be read: Not a directory"),
+        (tmp_path / ("x" * 300 + ".json"), "cannot be read: File name too long"),
+        (deep, "nested more than 64 levels deep"),
+        (deep_object, "nested more than 64 levels deep"),
+        (binary, "is not UTF-8 text"),
+        (big, "is larger than 4,194,304 bytes"),
+        ("/dev/zero", "is not a regular file"),
+        (tmp_path, "holds no config.json"),
+    ]
+    for path, message in cases:
+        with pytest.raises(ValueError, match=message):
+            eb.from_hf_config(path)
+
+
+def test_a_string_inside_json_does_not_count_toward_the_depth(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "gpt2", "note": "[" * 1000 + "{\\\"" * 10}))
+    assert eb.count_params(eb.from_hf_config(path)).total == 124_439_808
+
+
 def test_cli_reads_a_config_file(tmp_path, capsys):
     path = tmp_path / "config.json"
     path.write_text(json.dumps({"model_type": "gpt2"}))
@@ -72,3 +113,29 @@ def test_gqa_kv_cache_uses_kv_heads():
     cfg = eb.preset("llama-3-8b")  # 8 KV heads of 128: a quarter of d_model = 4096
     values = {**cfg.symbol_values(), B: 1, S: 8192, memory.b_param: 2}
     assert eb.exact(memory.kv_cache_expr(cfg), values) == 2 * 32 * 8192 * 8 * 128 * 2
+    assert eb.estimate(cfg, eb.Workload(1, 8192), eb.Setup(dtype="bf16"))["kv_cache"] == 2 * 32 * 8192 * 8 * 128 * 2
+
+
+@pytest.mark.parametrize("argv_tail, message", [
+    (["loop.json"], "Too many levels of symbolic links"),
+    (["array.json"], "must hold a JSON object, got list"),
+    (["deep.json"], "nested more than 64 levels deep"),
+    (["empty.json"], "config has no model_type"),
+    (["listtype.json"], "model_type must be a string"),
+    (["binary.json"], "is not UTF-8 text"),
+])
+def test_cli_refuses_each_bad_file_with_one_line(tmp_path, capsys, argv_tail, message):
+    (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    (tmp_path / "array.json").write_text("[1, 2]")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "empty.json").write_text("{}")
+    (tmp_path / "listtype.json").write_text('{"model_type": []}')
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe{}")
+    assert main(["params", str(tmp_path / argv_tail[0])]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_cli_refuses_dev_zero_at_once(capsys):
+    assert main(["params", "/dev/zero"]) == 2
+    assert "is not a regular file" in capsys.readouterr().err

@@ -44,8 +44,8 @@ def test_parameter_breakdown_sums_to_total_and_matches_float_sweep(cfg):
 def test_activation_total_is_sum_of_saved_tensors_and_sweep_agrees(cfg, batch, seq, setting):
     values = memory.workload_values(cfg, batch, seq)
     total = eb.exact(memory.activation_memory(setting), values)
-    per_layer = sum(eb.exact(t.bytes, values) for t in memory.layer_saved_tensors(setting))
-    head = sum(eb.exact(t.bytes, values) for t in memory.head_saved_tensors(setting))
+    per_layer = sum(eb.exact(t, values) for t in memory.layer_saved_tensors(setting).values())
+    head = sum(eb.exact(t, values) for t in memory.head_saved_tensors(setting).values())
     assert total == cfg.n_layers * per_layer + head
     assert isinstance(total, int)
     expr = memory.activation_memory(setting)
@@ -54,10 +54,10 @@ def test_activation_total_is_sum_of_saved_tensors_and_sweep_agrees(cfg, batch, s
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 10**13), st.sampled_from(sorted(memory.DTYPE_BITS)))
+@given(st.integers(1, 10**13), st.sampled_from(sorted(eb.options.DTYPE_BITS)))
 def test_model_memory_is_bits_over_eight_rounded_up(n, dtype):
     got = eb.model_memory_bytes(n, dtype)
-    assert got == -(-n * memory.DTYPE_BITS[dtype] // 8)
+    assert got == -(-n * eb.options.DTYPE_BITS[dtype] // 8)
 
 
 @settings(max_examples=30, deadline=None)

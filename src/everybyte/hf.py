@@ -125,10 +125,9 @@ def _lookup(data: Mapping, dotted: str):
     return node
 
 
-def _field(model_type: str, field_name: str, key_names: tuple[str, ...], value):
-    """Check one value read for ``field_name`` (its kind comes from FIELD_KINDS)."""
+def _field(model_type: str, field_name: str, key: str, value):
+    """Check one value read from ``key`` for ``field_name`` (its kind comes from FIELD_KINDS)."""
     kind = FIELD_KINDS[field_name]
-    key = key_names[0]
     if kind in ("count", "count_or_none"):
         if value is None and kind == "count_or_none":
             return None
@@ -174,13 +173,13 @@ def from_hf_config(source, name: str | None = None) -> ModelConfig:
     fields: dict[str, object] = dict(entry.fixed)
     try:
         for field_name, key in entry.keys.items():
-            value = _MISSING
+            value, found = _MISSING, key.names[0]
             for dotted in key.names:
                 value = _lookup(data, dotted)
                 if value is not _MISSING:
+                    found = dotted
                     break
-            fields[field_name] = _field(model_type, field_name, key.names,
-                                        key.default if value is _MISSING else value)
+            fields[field_name] = _field(model_type, field_name, found, key.default if value is _MISSING else value)
         return ModelConfig(name=name, model_type=model_type, **fields)
     except ValueError as error:
         message = str(error)

@@ -195,7 +195,7 @@ def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
         if group not in sums:
             continue
         expr = sums[group]
-        per_layer = sp.simplify(expr / L)
+        per_layer = sp.expand(expr / L)
         if not per_layer.has(L) and expr.has(L):
             terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], per_layer, L, {"parameters"}, SECTION,
                               "parameters"))
@@ -212,7 +212,7 @@ def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
              sp.expand(sp.Add(*(t.present * t.count for t in table))), tags={"structure"},
              section="sec-training-step", unit="tensors"),
         Term("largest_parameter_tensor", "elements of the largest parameter tensor",
-             sp.Max(*(t.present * t.numel for t in table)), tags={"structure"},
+             sp.Max(*(t.present * t.numel for t in table), evaluate=False), tags={"structure"},
              section="sec-training-step", unit="parameters"),
     ]
     return terms

@@ -90,10 +90,24 @@ def resolve(expr: sp.Expr, terms: Sequence[Term]) -> sp.Expr:
             if key not in by_key:
                 raise ValueError(f"term {seen[-1] if seen else '?'} refers to {key}, which is not a term here")
             inner = by_key[key].expr
-            cache[key] = inner.xreplace({ref(k): full(k, (*seen, key)) for k in refs_of(inner)})
+            cache[key] = _substitute(inner, {ref(k): full(k, (*seen, key)) for k in refs_of(inner)})
         return cache[key]
 
-    return expr.xreplace({ref(k): full(k) for k in refs_of(expr)})
+    return _substitute(expr, {ref(k): full(k) for k in refs_of(expr)})
+
+
+def _substitute(expr: sp.Expr, mapping: dict) -> sp.Expr:
+    # A maximum of symbolic arguments would compare them pairwise when rebuilt
+    # (slow, and pointless: they are evaluated with numbers later), so it is
+    # rebuilt unevaluated; everything else evaluates as usual.
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args:
+        return expr
+    args = [_substitute(a, mapping) for a in expr.args]
+    if isinstance(expr, sp.Max):
+        return sp.Max(*args, evaluate=False)
+    return expr.func(*args)
 
 
 def order(terms: Sequence[Term]) -> list[Term]:

@@ -1,0 +1,129 @@
+"""The generated evaluators equal SymPy's exact evaluation, and the committed file is fresh.
+
+The command line evaluates the package's terms through ``everybyte/_generated.py``,
+printed from the SymPy expressions by ``everybyte.codegen``.  Here hypothesis
+draws values for every symbol a family's terms use (sizes from 1 to far past
+int64, every 0/1 switch, B = 1 and B > 1) and checks every term against
+``everybyte.exact`` of its own expression; and it draws real configurations
+(every model type, dtype, attention kernel, device and optimizer) and checks
+the estimate end to end.
+"""
+
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import everybyte as eb
+from everybyte import _generated, codegen, families
+from everybyte.accounting import RUN_SYMBOLS, family_terms
+from everybyte.terms import ref, ref_key
+
+SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau", "f_qkv", "f_exp", "x_par", "x_kv1",
+            "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda"}
+SMALL = {"nu": (1, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
+         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300)}
+
+
+def test_committed_file_is_fresh():
+    assert codegen.GENERATED_PATH.read_text(encoding="utf-8") == codegen.python_source(), \
+        "everybyte/_generated.py is stale: run `make generate`"
+
+
+def _inputs(family):
+    names = set()
+    for term in family_terms(family):
+        names |= {s.name for s in term.expr.free_symbols if ref_key(s) is None}
+    return sorted(names)
+
+
+@st.composite
+def symbol_values(draw):
+    family = draw(st.sampled_from(sorted(families.FAMILIES)))
+    values = {}
+    for name in _inputs(family):
+        if name in SWITCHES:
+            values[name] = draw(st.integers(0, 1))
+        elif name in SMALL:
+            values[name] = draw(st.integers(*SMALL[name]))
+        elif name == "B":
+            values[name] = draw(st.one_of(st.just(1), st.integers(1, 10**6)))
+        else:
+            values[name] = draw(st.one_of(st.integers(1, 300), st.integers(1, 10**30)))
+    return family, values
+
+
+@settings(max_examples=500, deadline=None)
+@given(symbol_values())
+def test_every_generated_term_equals_exact_sympy_evaluation(case):
+    family, values = case
+    terms = family_terms(family)
+    has_activations = families.FAMILIES[family].activations is not None
+    generated = (_generated.ESTIMATE if has_activations else _generated.ESTIMATE_WITHOUT_ACTIVATIONS)[family](values)
+    symbols = {s.name: s for t in terms for s in t.expr.free_symbols}
+    subs = {symbols[name]: sp.Integer(v) for name, v in values.items() if name in symbols}
+    for term in terms:
+        if term.key not in generated:
+            continue
+        expected = term.expr.xreplace({**subs, **{ref(k): sp.Integer(generated[k]) for k in
+                                                  (ref_key(s) for s in term.expr.free_symbols) if k}})
+        expected = sp.nsimplify(expected) if not expected.is_Number else expected
+        assert expected.is_Integer, (term.key, expected)
+        assert generated[term.key] == int(expected), term.key
+        assert type(generated[term.key]) is int
+
+
+def _model_type_configs():
+    sizes = st.integers(1, 40)
+    return st.fixed_dictionaries({
+        "model_type": st.sampled_from(families.SUPPORTED_MODEL_TYPES),
+        "heads": st.integers(1, 6), "kv_divisor": st.integers(1, 3), "head_dim": st.integers(1, 24),
+        "layers": st.integers(1, 5), "vocab": st.integers(1, 5000), "ff": sizes.map(lambda x: 3 * x),
+        "tied": st.booleans(), "bias": st.booleans(), "dropout": st.sampled_from([0.0, 0.1]),
+        "experts": st.integers(1, 6), "parallel": st.booleans(), "rotary": st.sampled_from([0.25, 0.5, 1.0]),
+        "activation": st.sampled_from(["gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "relu"]),
+    })
+
+
+def _hf_dict(d):
+    t = d["model_type"]
+    heads = d["heads"] * d["kv_divisor"]
+    if t == "gpt2":
+        return {"model_type": t, "n_embd": heads * d["head_dim"], "n_head": heads, "n_layer": d["layers"],
+                "vocab_size": d["vocab"], "n_positions": d["vocab"] % 97 + 1, "tie_word_embeddings": d["tied"],
+                "activation_function": d["activation"], "attn_pdrop": d["dropout"], "resid_pdrop": d["dropout"],
+                "embd_pdrop": d["dropout"], "n_inner": d["ff"]}
+    if t == "gpt_neox":
+        return {"model_type": t, "hidden_size": heads * d["head_dim"], "num_attention_heads": heads,
+                "num_hidden_layers": d["layers"], "vocab_size": d["vocab"], "intermediate_size": d["ff"],
+                "use_parallel_residual": d["parallel"], "attention_bias": d["bias"], "tie_word_embeddings": d["tied"],
+                "rotary_pct": d["rotary"], "hidden_act": d["activation"], "hidden_dropout": d["dropout"],
+                "attention_dropout": d["dropout"]}
+    data = {"model_type": t, "hidden_size": d["ff"] + 2, "num_attention_heads": heads,
+            "num_key_value_heads": d["heads"], "head_dim": d["head_dim"], "num_hidden_layers": d["layers"],
+            "vocab_size": d["vocab"], "intermediate_size": d["ff"], "tie_word_embeddings": d["tied"],
+            "attention_dropout": d["dropout"], "hidden_act": "silu" if d["activation"] != "relu" else "relu"}
+    if t == "llama":
+        data.update(attention_bias=d["bias"], mlp_bias=not d["bias"])
+    if t == "mixtral":
+        data.update(num_local_experts=d["experts"], num_experts_per_tok=1)
+    return data
+
+
+@settings(max_examples=200, deadline=None)
+@given(_model_type_configs(), st.integers(1, 9), st.integers(1, 300), st.sampled_from(eb.options.COMPUTE_DTYPES),
+       st.sampled_from(eb.options.ATTENTIONS), st.sampled_from(eb.options.DEVICES),
+       st.sampled_from(sorted(eb.options.OPTIMIZERS)))
+def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq, dtype, attention, device, optimizer):
+    cfg = eb.from_hf_config(_hf_dict(d))
+    est = eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype, attention, device, optimizer))
+    for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak"):
+        if key not in est:
+            assert est.activations_note is not None and key in ("activations", "training_peak")
+            continue
+        assert eb.exact(est.expr(key), est.values) == est[key], key
+    assert sum(est.under("parameters").values()) == est["parameters"] == eb.count_params(cfg).total
+
+
+def test_run_symbols_are_exactly_the_workload_and_setup_symbols():
+    setup = set(eb.Setup().symbol_values())
+    assert RUN_SYMBOLS == setup | {"B", "S"}
