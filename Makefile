@@ -1,9 +1,11 @@
-# Build, test and refresh the book "Every Byte" and the llm-memory package.
+# Build, test and refresh the book "Every Byte" and the everybyte package.
 #
 #   make book       build the HTML book (incremental) into _build/html
 #   make test       unit tests, nbval on every notebook, strict full book build,
 #                   headless-Chromium check of the HTML
 #   make notebooks  re-execute every notebook in place (deterministic outputs)
+#   make generate   regenerate src/everybyte/_generated.py from the SymPy terms
+#   make benchmark  the command line's start-up time and the formulas against measurement
 #   make venv       create/update .venv from requirements.txt (skipped when unchanged)
 #   make screenshot refresh book/images/screenshot.png (for README.md) from the build
 #   make clean      remove build outputs (make distclean also removes .venv)
@@ -41,8 +43,9 @@ UNIT_ENV := MPLBACKEND=Agg
 KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: venv book notebooks test unit nbval book-strict check-html screenshot clean distclean
+.PHONY: venv book notebooks generate benchmark test browser unit nbval book-strict check-html screenshot clean distclean
 
 venv: $(STAMP)
 
@@ -60,10 +63,32 @@ notebooks: venv
 	@[ -n "$(NOTEBOOKS)" ] || { echo "no notebooks found"; exit 1; }
 	$(KERNEL_ENV) $(NBCONVERT) $(NOTEBOOKS)
 
-# `make test` runs these four steps in this order and stops at the first failure.
-test: venv
+generate: venv
+	$(BIN)/python -m everybyte.codegen
+
+benchmark: venv
+	$(BIN)/python benchmarks/cli_start.py
+	$(BIN)/python benchmarks/formulas_vs_measurement.py
+
+# `make test` checks for the browser first (seconds), then runs these four steps
+# in this order and stops at the first failure.
+test: browser venv
 	@$(MAKE) --no-print-directory unit nbval book-strict check-html
 	@echo "make test: all checks passed"
+
+# The browser check needs Chromium: install it where that is possible (root with
+# apt, as on CI), otherwise stop at once with one line saying what to install.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Chromium and CJK fonts for the browser check (apt-get)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		[ -x "$(CHROMIUM)" ] || { echo "installed Debian's chromium, but there is no browser at CHROMIUM=$(CHROMIUM)"; exit 1; }; \
+	else \
+		echo "make test needs Chromium at $(CHROMIUM) for its browser check: install Debian's chromium package (apt-get install chromium) or set CHROMIUM=/path/to/chromium"; \
+		exit 1; \
+	fi
 
 unit: venv
 	@echo "== unit tests (pytest tests)"
@@ -82,13 +107,12 @@ book-strict: venv
 	$(JB_BUILD) --all
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-check-html: venv
+check-html: venv browser
 	@echo "== built HTML in headless Chromium (offline)"
-	$(BIN)/python tests/browser/check_html.py _build/html
+	CHROMIUM=$(CHROMIUM) $(BIN)/python tests/browser/check_html.py _build/html
 
 # The picture in README.md: a chapter page as built, 1280x1600, after MathJax ran.
 SCREENSHOT_PAGE ?= notebooks/01_llm_and_parameters.html
-CHROMIUM ?= /usr/bin/chromium
 screenshot: book
 	@profile=$$(mktemp -d); trap 'rm -rf "$$profile"' EXIT; \
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

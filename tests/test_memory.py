@@ -1,6 +1,5 @@
 """Memory formulas against hand arithmetic and the published numbers of their sources."""
 
-import dataclasses
 
 import pytest
 import sympy as sp
@@ -62,7 +61,7 @@ def test_gpu_mixed_layer_by_hand_for_gpt2_small():
 def test_chapter_8_settings_are_views_of_the_per_tensor_accounting():
     # The gpu-mixed view equals the GPT-2 accounting on CUDA in bf16 with eager attention and exact GELU,
     # less autocast's weight copies and the int64 bookkeeping (chapter 13 measures both on the CPU).
-    cfg = dataclasses.replace(eb.GPT2_SMALL, activation="gelu")
+    cfg = eb.GPT2_SMALL.replace(activation="gelu")
     b, s = 8, 1024
     est = eb.estimate(cfg, eb.Workload(b, s), eb.Setup(dtype="bf16", device="cuda"))
     bookkeeping = est["activations/input_ids"] + est["activations/position_ids"] + est["activations/loss/labels"] + 4

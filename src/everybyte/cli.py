@@ -18,7 +18,6 @@ a full disk) ends with exit status 1; nothing ends in a traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -107,7 +106,7 @@ def _config(args) -> ModelConfig:
                              "or all of --vocab-size, --d-model, --n-layers, --n-heads")
         config = ModelConfig(**given)
     if args.untied and config.tied_embeddings:
-        config = dataclasses.replace(config, tied_embeddings=False, name=f"{config.name}, untied")
+        config = config.replace(tied_embeddings=False, name=f"{config.name}, untied")
     return config
 
 
@@ -164,7 +163,7 @@ def _bytes_row(label: str, n: int):
 
 def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
-           **dataclasses.asdict(est.setup), "parameters": est["parameters"], "weights": est["weights"],
+           **est.setup.as_dict(), "parameters": est["parameters"], "weights": est["weights"],
            "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
            "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
                                                           if "state" in est.info[k].tags},
@@ -211,7 +210,7 @@ def _activations(args) -> str:
     total = est["activations"]
     if args.json:
         return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch,
-                           "seq": est.workload.seq, **dataclasses.asdict(est.setup), "total": total,
+                           "seq": est.workload.seq, **est.setup.as_dict(), "total": total,
                            "breakdown": breakdown})
     rows = [(est.label(f"activations/{k}"), f"{n:,}", _share(n, total)) for k, n in breakdown.items()]
     rows.append(("total saved for backward", f"{total:,}", "100.00 %"))

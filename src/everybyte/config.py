@@ -10,18 +10,16 @@ both take.  Nothing here imports SymPy.
 from __future__ import annotations
 
 import numbers
-from dataclasses import asdict, dataclass, field
-
 from . import families
 from . import validation as check
+from .records import Record
 
 _SIZES = ("vocab_size", "d_model", "n_layers", "n_heads", "n_experts", "experts_per_token")
 _FLAGS = ("attention_bias", "mlp_bias", "tied_embeddings", "final_norm", "gated_mlp", "parallel_residual")
 _RATES = ("embedding_dropout", "attention_dropout", "residual_dropout")
 
 
-@dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(Record):
     """Sizes and layout of a decoder-only Transformer (chapters 3 and 12).
 
     Parameters
@@ -80,7 +78,7 @@ class ModelConfig:
     mlp_bias: bool = True
     tied_embeddings: bool = True
     final_norm: bool = True
-    name: str = field(default="custom", compare=False)
+    name: str = "custom"
     n_kv_heads: int | None = None
     head_dim: int | None = None
     output_bias: bool | None = None
@@ -97,8 +95,10 @@ class ModelConfig:
     residual_dropout: float = 0.1
     rotary_fraction: float = 1.0
 
+    _not_compared = frozenset({"name"})
+
     def __post_init__(self) -> None:
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen record)
         for size in _SIZES:
             set_(size, check.positive_int(size, getattr(self, size)))
         set_("n_positions", check.non_negative_int("n_positions", self.n_positions))
@@ -229,9 +229,6 @@ class ModelConfig:
         if "n_positions" in entry.keys and self.n_positions == 0:
             return f"no learned positions, where transformers' {self.model_type} has a position table"
         return None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _share(name: str, value) -> float:

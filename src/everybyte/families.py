@@ -21,8 +21,10 @@ installed transformers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from types import MappingProxyType
+
+from .records import Record
 
 #: Tensors of width d_ff that the feed-forward activation saves for backward in
 #: transformers' code (chapter 13): HF's tanh ``gelu_new`` keeps four, the
@@ -30,8 +32,7 @@ from collections.abc import Mapping
 ACTIVATION_SAVED_TENSORS: dict[str, int] = {"gelu_new": 4, "gelu": 1, "gelu_pytorch_tanh": 1, "silu": 1}
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(Record):
     """A structurally distinct layout, as its transformers code builds it.
 
     ``switches``: values of the layout symbols that the family fixes (by symbol
@@ -69,8 +70,7 @@ FAMILIES: dict[str, Family] = {
 }
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(Record):
     """Where a config field comes from: ``config.json`` keys (first present wins) and the default.
 
     A dotted name (``rope_parameters.partial_rotary_factor``) looks inside a
@@ -85,14 +85,13 @@ class Key:
         return cls((name,) if isinstance(name, str) else tuple(name), default)
 
 
-@dataclass(frozen=True)
-class ModelType:
+class ModelType(Record):
     """One Hugging Face ``model_type``: its family, its key map and the fields it fixes."""
 
     model_type: str
     family: str
     keys: Mapping[str, Key]
-    fixed: Mapping[str, object] = field(default_factory=dict)
+    fixed: Mapping[str, object] = MappingProxyType({})
 
 
 #: How each field of ModelConfig is checked when read from a file.

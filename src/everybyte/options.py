@@ -10,9 +10,8 @@ same numbers.  Nothing here imports SymPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import validation as check
+from .records import Record
 
 #: Storage types: bits per stored value.  The first three are also compute
 #: dtypes of a training or inference run; int8 and int4 are storage only.
@@ -26,8 +25,7 @@ ATTENTIONS: tuple[str, ...] = ("eager", "sdpa")
 DEVICES: tuple[str, ...] = ("cpu", "cuda")
 
 
-@dataclass(frozen=True)
-class Optimizer:
+class Optimizer(Record):
     """What an optimizer keeps and needs, in bytes (chapters 7 and 13).
 
     ``state_bytes``: fp32 state per parameter (AdamW: first and second moment);
@@ -61,8 +59,7 @@ def dtype_bytes(dtype: str) -> int:
     return DTYPE_BITS[dtype] // 8
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(Record):
     """How much one step sees: ``batch`` sequences of ``seq`` tokens."""
 
     batch: int
@@ -73,8 +70,7 @@ class Workload:
         object.__setattr__(self, "seq", check.positive_int("seq", self.seq))
 
 
-@dataclass(frozen=True)
-class Setup:
+class Setup(Record):
     """How a step runs (chapter 13's regime, and the knobs later chapters add).
 
     ``dtype``: ``fp32``, or ``bf16``/``fp16`` autocast with fp32 weights for

@@ -13,7 +13,6 @@ command line, the chapters' glued numbers, the plots and the tests all read an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from collections.abc import Mapping
 
@@ -22,10 +21,10 @@ from . import validation as check
 from .config import ModelConfig
 from .families import ACTIVATION_SAVED_TENSORS
 from .options import Setup, Workload
+from .records import Record
 
 
-@dataclass(frozen=True)
-class TermInfo:
+class TermInfo(Record):
     """What a number is: its key, a label for readers, its unit, tags and the section deriving it."""
 
     key: str
@@ -69,8 +68,7 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
     return values
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(Record):
     """Every term of one config, workload and setup, as exact ints, with what each one is.
 
     ``bytes`` maps each key to its value (bytes, or parameters for
@@ -84,7 +82,7 @@ class Estimate:
     bytes: Mapping[str, int]
     info: Mapping[str, TermInfo]
     activations_note: str | None = None
-    values: Mapping[str, int] = field(default_factory=dict, repr=False)
+    values: Mapping[str, int] = MappingProxyType({})
 
     def __getitem__(self, key: str) -> int:
         if key not in self.bytes:
@@ -146,8 +144,7 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
                     MappingProxyType(values))
 
 
-@dataclass(frozen=True)
-class ParameterCount:
+class ParameterCount(Record):
     """An exact parameter count and its named parts (which sum to ``total``), keyed by group.
 
     ``active`` is the number of parameters one token passes through: the total
