@@ -44,8 +44,8 @@ def test_parameter_breakdown_sums_to_total_and_matches_float_sweep(cfg):
 def test_activation_total_is_sum_of_saved_tensors_and_sweep_agrees(cfg, batch, seq, setting):
     values = memory.workload_values(cfg, batch, seq)
     total = eb.exact(memory.activation_memory(setting), values)
-    per_layer = sum(eb.exact(t, values) for t in memory.layer_saved_tensors(setting).values())
-    head = sum(eb.exact(t, values) for t in memory.head_saved_tensors(setting).values())
+    per_layer = sum(eb.exact(t.each, values) for t in memory.layer_saved_tensors(setting))
+    head = sum(eb.exact(t.each, values) for t in memory.head_saved_tensors(setting))
     assert total == cfg.n_layers * per_layer + head
     assert isinstance(total, int)
     expr = memory.activation_memory(setting)

@@ -17,7 +17,7 @@ import sympy as sp
 
 from . import activations, families, memory, parameters, training
 from .options import DTYPE_BITS
-from .symbols import B, L, S, b_dtype, b_param
+from .symbols import L, b_dtype, b_param
 from .terms import Term, order, ref
 
 #: Symbols whose values come from the workload and the setup (the rest describe the model).
@@ -64,6 +64,78 @@ def family_terms(family: str) -> tuple[Term, ...]:
     return tuple(order(terms))
 
 
+#: Symbols a specialised formula keeps: the sizes of the model and of the workload.
+SIZE_SYMBOLS = frozenset({"V", "d_model", "d_ff", "h", "h_kv", "d_head", "L", "P", "n_experts", "k_experts", "d_rot",
+                          "B", "S"})
+
+
+def _switch_values(config, setup) -> dict:
+    from .pipeline import symbol_values
+
+    values = symbol_values(config, None, setup)
+    switches = {name: value for name, value in values.items() if name not in SIZE_SYMBOLS}
+    if config.n_experts == 1:  # a dense model: one expert, used by every token
+        switches.update(n_experts=1, k_experts=1)
+    if config.rotary_channels == 0:  # no rotary embeddings
+        switches["d_rot"] = 0
+    return switches
+
+
+def _substitution(expr: sp.Expr, values: dict, config=None) -> dict:
+    subs = {s: values[s.name] for s in expr.free_symbols if s.name in values}
+    if config is not None and config.kv_heads == config.n_heads:  # no grouped-query attention: h_kv is h
+        symbols = {s.name: s for s in expr.free_symbols}
+        if "h_kv" in symbols and "h" in symbols:
+            subs[symbols["h_kv"]] = symbols["h"]
+        elif "h_kv" in symbols:
+            from .symbols import h
+
+            subs[symbols["h_kv"]] = h
+    return subs
+
+
+def specialised_terms(config, setup=None, prefix: str = "") -> list[Term]:
+    """The terms of ``config``'s family under ``prefix``, with its switches and the setup's substituted.
+
+    The sizes (``V``, ``d_model``, ``B``, ``S``, ...) stay symbols; references
+    are resolved; terms that vanish are left out.  What chapter 13 prints for
+    one model and one setup.
+    """
+    from dataclasses import replace
+
+    from .options import Setup
+    from .terms import resolve
+
+    setup = Setup() if setup is None else setup
+    terms = family_terms(config.family.name)
+    values = _switch_values(config, setup)
+    out = []
+    for term in terms:
+        if prefix and not (term.key == prefix or term.key.startswith(prefix + "/")):
+            continue
+        each = sp.expand(resolve(term.each, terms))
+        each = sp.expand(each.xreplace(_substitution(each, values, config)))
+        count = term.count.xreplace(_substitution(term.count, values, config))
+        if each != 0 and count != 0:
+            out.append(replace(term, each=each, count=count))
+    return out
+
+
+def formula(config, key: str, setup=None) -> sp.Expr:
+    """The expression of ``key`` for ``config`` and ``setup``: switches substituted, sizes kept."""
+    from .options import Setup
+    from .terms import resolve
+
+    setup = Setup() if setup is None else setup
+    terms = family_terms(config.family.name)
+    term = next((t for t in terms if t.key == key), None)
+    if term is None:
+        raise ValueError(f"key must be a term of the {config.family.name} accounting; got {key!r}")
+    expr = resolve(term.expr, terms)
+    values = _switch_values(config, setup)
+    return sp.expand(expr.xreplace(_substitution(expr, values, config)))
+
+
 def depends_on_run(term: Term, terms: tuple[Term, ...]) -> bool:
     """Whether ``term`` needs a workload or a setup (not only the model's sizes)."""
     from .terms import resolve
@@ -71,4 +143,4 @@ def depends_on_run(term: Term, terms: tuple[Term, ...]) -> bool:
     return any(s.name in RUN_SYMBOLS for s in resolve(term.expr, terms).free_symbols)
 
 
-__all__ = ["family_terms", "depends_on_run", "RUN_SYMBOLS", "B", "S"]
+__all__ = ["family_terms", "specialised_terms", "formula", "depends_on_run", "RUN_SYMBOLS", "SIZE_SYMBOLS"]

@@ -18,6 +18,8 @@ parameter for mixed-precision Adam).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from . import activations
@@ -25,7 +27,7 @@ from . import validation as check
 from .config import ModelConfig
 from .options import DTYPE_BITS, OPTIMIZERS
 from .symbols import B, L, N, S, V, b_dtype, b_opt, b_opt_tensor, b_param, d_head, d_model, h, h_kv
-from .terms import ref
+from .terms import Term, ref
 
 # --- storage types --------------------------------------------------------------------
 
@@ -103,6 +105,15 @@ def steady_state_terms(optimizer: str = "adamw") -> dict[str, sp.Expr]:
     return terms
 
 
+def _steady_state_labels() -> dict[str, str]:
+    from .training import STATE_TERMS
+
+    return {t.key.removeprefix("training/"): t.label for t in STATE_TERMS}
+
+
+#: Readers' labels of the keys of :func:`steady_state_terms`.
+STEADY_STATE_LABELS: dict[str, str] = _steady_state_labels()
+
 #: ``M_steady = 16 N + 8 B S`` bytes for fp32 AdamW (chapter 7).
 steady_state_memory = sp.Add(*steady_state_terms("adamw").values())
 
@@ -143,28 +154,32 @@ def _standard(expr: sp.Expr) -> sp.Expr:
     return sp.expand(expr.xreplace({d_head: d_model / h}))
 
 
-def layer_saved_tensors(setting: str = "gpu-mixed") -> dict[str, sp.Expr]:
-    """Bytes of every tensor one GPT-2 layer saves for backward in ``setting`` (chapter 8), by key."""
-    return {t.key: _standard(t.each) for t in activations.chapter_8_view(setting) if t.per_layer}
+def layer_saved_tensors(setting: str = "gpu-mixed") -> list[Term]:
+    """Every tensor one GPT-2 layer saves for backward in ``setting`` (chapter 8).
+
+    Terms of the per-tensor accounting (``each`` is the bytes of one layer's
+    tensor), with the view's switches substituted and ``h d_head = d_model``.
+    """
+    return [replace(t, each=_standard(t.each)) for t in activations.chapter_8_view(setting) if t.per_layer]
 
 
-def head_saved_tensors(setting: str = "gpu-mixed") -> dict[str, sp.Expr]:
-    """Tensors saved outside the layers: embedding dropout, final norm, loss (chapter 8), by key.
+def head_saved_tensors(setting: str = "gpu-mixed") -> list[Term]:
+    """Tensors saved outside the layers: embedding dropout, final norm, loss (chapter 8).
 
     The cross-entropy runs in fp32 even under autocast, so its log-softmax
     output is ``4 B S V`` bytes whatever the setting.
     """
-    return {t.key: _standard(t.each) for t in activations.chapter_8_view(setting) if not t.per_layer}
+    return [replace(t, each=_standard(t.each)) for t in activations.chapter_8_view(setting) if not t.per_layer]
 
 
 def layer_activation_memory(setting: str = "gpu-mixed") -> sp.Expr:
     """Bytes saved for backward by one GPT-2 layer in ``setting`` (chapter 8)."""
-    return sp.Add(*layer_saved_tensors(setting).values())
+    return sp.Add(*(t.each for t in layer_saved_tensors(setting)))
 
 
 def activation_memory(setting: str = "gpu-mixed") -> sp.Expr:
     """Bytes saved for backward by one training forward pass of the whole model (chapter 8)."""
-    return L * layer_activation_memory(setting) + sp.Add(*head_saved_tensors(setting).values())
+    return L * layer_activation_memory(setting) + sp.Add(*(t.each for t in head_saved_tensors(setting)))
 
 
 def logits_bytes(setting: str = "gpu-mixed") -> sp.Expr:

@@ -103,6 +103,12 @@ class Estimate(Record):
     def label(self, key: str) -> str:
         return self.info[key].label
 
+    def formula(self, key: str):
+        """The SymPy expression of ``key`` with this config's and setup's switches substituted, sizes kept."""
+        from .accounting import formula
+
+        return formula(self.config, key, self.setup)
+
     def expr(self, key: str, *, resolved: bool = True):
         """The SymPy expression behind ``key`` (imports SymPy); with ``resolved`` every reference expanded."""
         from .accounting import family_terms
@@ -154,6 +160,8 @@ class ParameterCount(Record):
     total: int
     breakdown: dict[str, int]
     active: int | None = None
+    #: A reader's label for each key of ``breakdown`` (``token_embedding``: "token embedding").
+    labels: Mapping[str, str] = MappingProxyType({})
 
     def __post_init__(self) -> None:
         if sum(self.breakdown.values()) != self.total:
@@ -161,10 +169,15 @@ class ParameterCount(Record):
         if self.active is None:
             object.__setattr__(self, "active", self.total)
 
+    def by_label(self) -> dict[str, int]:
+        """The breakdown keyed by the readers' labels, for tables and figures."""
+        return {self.labels.get(key, key): n for key, n in self.breakdown.items()}
+
 
 def count_params(config: ModelConfig) -> ParameterCount:
     """Exact parameter count of ``config``, with a per-group breakdown (groups that are zero left out)."""
-    numbers = estimate(config).bytes
-    breakdown = {key.removeprefix("parameters/"): n for key, n in numbers.items()
-                 if key.startswith("parameters/") and n}
-    return ParameterCount(total=numbers["parameters"], breakdown=breakdown, active=numbers["parameters_active"])
+    est = estimate(config)
+    breakdown = {key.removeprefix("parameters/"): n for key, n in est.under("parameters").items() if n}
+    labels = {key: est.label(f"parameters/{key}") for key in breakdown}
+    return ParameterCount(total=est["parameters"], breakdown=breakdown, active=est["parameters_active"],
+                          labels=MappingProxyType(labels))
