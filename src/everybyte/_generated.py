@@ -190,10 +190,10 @@ TERMS = {
         ('activations/layer/attention/residual_dropout_mask', 'attention branch dropout mask', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/layer/norm_2/input', 'post_attention_layernorm input (serial residual only)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/layer/norm_2/statistics', 'post_attention_layernorm mean and 1/std (fp32)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
-        ('activations/layer/mlp/input', 'dense_h_to_4h input', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
+        ('activations/layer/mlp/input', 'feed-forward input (dense_h_to_4h input)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/layer/mlp/activation', 'activation tensors (n_act of width d_ff)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/layer/mlp/activation_output', 'activation output (dense_4h_to_h input)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
-        ('activations/layer/mlp/residual_dropout_mask', 'feed-forward branch dropout mask', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
+        ('activations/layer/mlp/residual_dropout_mask', 'feed-forward residual dropout mask', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/final_norm/input', 'final_layer_norm input (residual stream)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/final_norm/statistics', 'final_layer_norm mean and 1/std (fp32)', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
         ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-saved-gpt-neox', True),
@@ -251,8 +251,8 @@ TERMS = {
 }
 
 
-def parameters_gpt2(v):
-    """Every term of the accounting that parameters_gpt2 covers, by key (exact ints)."""
+def _model_gpt2(v, r):
+    """The model terms of gpt2 (and of any family whose terms print the same)."""
     L = v['L']
     P = v['P']
     V = v['V']
@@ -275,7 +275,6 @@ def parameters_gpt2(v):
     pi = v['pi']
     rho = v['rho']
     tau = v['tau']
-    r = {}
     r['parameters/token_embedding'] = V*d_model
     r['parameters/position_embedding'] = P*d_model*pi
     r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
@@ -298,86 +297,60 @@ def parameters_gpt2(v):
     r['training/weights'] = 4*r['parameters']
     r['training/buffers'] = 8*((d_rot) // 2)
     r['training/gradients'] = 4*r['parameters']
-    r['activations/loss/normalizer'] = 4
-    r['training/loss_gradient'] = 4
-    r['training/embedding_gradient'] = 4*V*d_model
     r['article/training_rule'] = 16*r['parameters']
-    return r
 
 
-def estimate_gpt2(v):
-    """Every term of the accounting that estimate_gpt2 covers, by key (exact ints)."""
+def _run_gpt2(v, r):
+    """The run terms of gpt2 (and of any family whose terms print the same)."""
     B = v['B']
     L = v['L']
-    P = v['P']
     S = v['S']
     V = v['V']
     b_dtype = v['b_dtype']
     b_opt = v['b_opt']
     b_opt_tensor = v['b_opt_tensor']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    h_kv = v['h_kv']
+    r['weights'] = b_dtype*r['parameters']
+    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
+    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
+    r['training/input_ids'] = 8*B*S
+    r['article/inference_rule'] = 2*b_dtype*r['parameters']
+    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
+    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
+
+
+def _step_gpt2(v, r):
+    """The step terms of gpt2 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    S = v['S']
+    V = v['V']
     b_res = v['b_res']
     b_soft = v['b_soft']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
-    k_experts = v['k_experts']
     n_act = v['n_act']
-    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
-    nu = v['nu']
     p_attn = v['p_attn']
     p_embd = v['p_embd']
     p_resid = v['p_resid']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
     x_sdpa = v['x_sdpa']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
     r['activations/input_ids'] = 8*B*S
     r['activations/position_ids'] = 8*S
     r['activations/embedding_dropout_mask'] = B*S*d_model*p_embd*(x_cuda + b_res*(1 - x_cuda))
     r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
     r['activations/layer/norm_1/statistics'] = 8*B*L*S
     r['activations/layer/attention/input'] = B*L*S*d_model*(4 - 2*x_auto)
-    r['activations/layer/weight_copies'] = 2*L*x_auto*(4*d_model**2 + 2*d_ff*d_model)
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
     r['activations/layer/attention/query_key'] = B*L*S*d_head*h*(2*(4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 8*p_attn*x_sdpa*(1 - x_cuda))
     r['activations/layer/attention/value'] = L*((1 - x_sdpa)*(B*S*d_head*h*(12 - 6*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + 3*B*S*d_head*h*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
     r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
@@ -409,201 +382,36 @@ def estimate_gpt2(v):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
 
 
-def estimate_gpt2_without_activations(v):
-    """Every term of the accounting that estimate_gpt2_without_activations covers, by key (exact ints)."""
+def _step_llama(v, r):
+    """The step terms of llama (and of any family whose terms print the same)."""
     B = v['B']
     L = v['L']
-    P = v['P']
     S = v['S']
     V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
-
-
-def parameters_llama(v):
-    """Every term of the accounting that parameters_llama covers, by key (exact ints)."""
-    L = v['L']
-    P = v['P']
-    V = v['V']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['activations/loss/normalizer'] = 4
-    r['training/loss_gradient'] = 4
-    r['training/embedding_gradient'] = 4*V*d_model
-    r['article/training_rule'] = 16*r['parameters']
-    return r
-
-
-def estimate_llama(v):
-    """Every term of the accounting that estimate_llama covers, by key (exact ints)."""
-    B = v['B']
-    L = v['L']
-    P = v['P']
-    S = v['S']
-    V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
     b_res = v['b_res']
     b_soft = v['b_soft']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
-    nu = v['nu']
     p_attn = v['p_attn']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
     x_kv1 = v['x_kv1']
     x_sdpa = v['x_sdpa']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
     r['activations/input_ids'] = 8*B*S
     r['activations/rotary'] = 8*S*d_head
     r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
     r['activations/layer/norm_1/statistics'] = 4*B*L*S
     r['activations/layer/norm_1/normalized'] = 4*B*L*S*d_model
     r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
-    r['activations/layer/weight_copies'] = 2*L*x_auto*(3*d_ff*d_model + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
     r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
     r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
     r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
@@ -635,204 +443,40 @@ def estimate_llama(v):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
 
 
-def estimate_llama_without_activations(v):
-    """Every term of the accounting that estimate_llama_without_activations covers, by key (exact ints)."""
+def _step_gpt_neox(v, r):
+    """The step terms of gpt_neox (and of any family whose terms print the same)."""
     B = v['B']
     L = v['L']
-    P = v['P']
     S = v['S']
     V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
-
-
-def parameters_gpt_neox(v):
-    """Every term of the accounting that parameters_gpt_neox covers, by key (exact ints)."""
-    L = v['L']
-    P = v['P']
-    V = v['V']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['activations/loss/normalizer'] = 4
-    r['training/loss_gradient'] = 4
-    r['training/embedding_gradient'] = 4*V*d_model
-    r['article/training_rule'] = 16*r['parameters']
-    return r
-
-
-def estimate_gpt_neox(v):
-    """Every term of the accounting that estimate_gpt_neox covers, by key (exact ints)."""
-    B = v['B']
-    L = v['L']
-    P = v['P']
-    S = v['S']
-    V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
     b_res = v['b_res']
     b_soft = v['b_soft']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
     d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
-    k_experts = v['k_experts']
     n_act = v['n_act']
-    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
-    nu = v['nu']
     p_attn = v['p_attn']
     p_embd = v['p_embd']
     p_resid = v['p_resid']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
     x_par = v['x_par']
     x_sdpa = v['x_sdpa']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
     r['activations/input_ids'] = 8*B*S
     r['activations/rotary'] = 8*S*d_rot
     r['activations/embedding_dropout_mask'] = B*S*d_model*p_embd*(x_cuda + b_res*(1 - x_cuda))
     r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
     r['activations/layer/norm_1/statistics'] = 8*B*L*S
     r['activations/layer/attention/input'] = B*L*S*d_model*(4 - 2*x_auto)
-    r['activations/layer/weight_copies'] = 2*L*x_auto*(4*d_model**2 + 2*d_ff*d_model)
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
     r['activations/layer/attention/query_key_value'] = B*L*S*d_head*h*(3*(4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 12*p_attn*x_sdpa*(1 - x_cuda))
     r['activations/layer/attention/kernel_output'] = B*L*S*d_head*h*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda))
     r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
@@ -864,190 +508,30 @@ def estimate_gpt_neox(v):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
 
 
-def estimate_gpt_neox_without_activations(v):
-    """Every term of the accounting that estimate_gpt_neox_without_activations covers, by key (exact ints)."""
-    B = v['B']
-    L = v['L']
-    P = v['P']
-    S = v['S']
-    V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
+def _evaluate(v, parts):
     r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
+    for part in parts:
+        part(v, r)
     return r
 
 
-def parameters_mixtral(v):
-    """Every term of the accounting that parameters_mixtral covers, by key (exact ints)."""
-    L = v['L']
-    P = v['P']
-    V = v['V']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    return r
-
-
-def estimate_mixtral_without_activations(v):
-    """Every term of the accounting that estimate_mixtral_without_activations covers, by key (exact ints)."""
-    B = v['B']
-    L = v['L']
-    P = v['P']
-    S = v['S']
-    V = v['V']
-    b_dtype = v['b_dtype']
-    b_opt = v['b_opt']
-    b_opt_tensor = v['b_opt_tensor']
-    beta_ff = v['beta_ff']
-    beta_o = v['beta_o']
-    beta_qkv = v['beta_qkv']
-    d_ff = v['d_ff']
-    d_head = v['d_head']
-    d_model = v['d_model']
-    d_rot = v['d_rot']
-    f_exp = v['f_exp']
-    f_qkv = v['f_qkv']
-    gamma = v['gamma']
-    h = v['h']
-    h_kv = v['h_kv']
-    k_experts = v['k_experts']
-    n_experts = v['n_experts']
-    nu = v['nu']
-    phi = v['phi']
-    pi = v['pi']
-    rho = v['rho']
-    tau = v['tau']
-    r = {}
-    r['parameters/token_embedding'] = V*d_model
-    r['parameters/position_embedding'] = P*d_model*pi
-    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
-    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
-    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)
-    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff*n_experts + beta_ff*d_model*n_experts + beta_ff*d_ff*gamma*n_experts)
-    r['parameters/router'] = L*d_model*n_experts*rho
-    r['parameters/layer_norms'] = 2*L*d_model*nu
-    r['parameters/final_norm'] = d_model*nu*phi
-    r['parameters/output_layer'] = V*d_model*tau
-    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/router'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (V*d_model + L*beta_o*d_model + 2*L*d_model*nu + P*d_model*pi + V*d_model*tau + d_model*nu*phi + L*beta_ff*d_ff*k_experts + L*beta_ff*d_model*k_experts + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_ff*d_model*k_experts + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_experts*rho + L*beta_ff*d_ff*gamma*k_experts + L*d_ff*d_model*gamma*k_experts)
-    r['parameter_tensors'] = (1 + 4*L + pi + tau + L*beta_o + 3*L*beta_qkv + 2*L*f_exp - 2*L*f_qkv + 2*L*n_experts + 2*L*nu + L*rho + nu*phi + 2*L*beta_ff*f_exp + 2*L*beta_ff*n_experts - 2*L*beta_qkv*f_qkv - 2*L*f_exp*n_experts + L*gamma*n_experts - 2*L*beta_ff*f_exp*n_experts + L*beta_ff*gamma*n_experts - L*f_exp*gamma*n_experts - L*beta_ff*f_exp*gamma*n_experts)
-    r['largest_parameter_tensor'] = max(d_model, V*d_model, beta_o*d_model, d_model*phi, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_model*n_experts*rho, d_model*(-1 + nu), beta_ff*d_model*f_exp*n_experts, d_ff*d_model*f_exp*n_experts, d_model*phi*(-1 + nu), beta_ff*d_ff*(1 - f_exp), beta_ff*d_model*(1 - f_exp), d_ff*d_model*(1 - f_exp), beta_ff*d_ff*f_exp*n_experts*(1 + gamma), d_ff*d_model*f_exp*n_experts*(1 + gamma), beta_ff*d_ff*gamma*(1 - f_exp), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_exp), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv))
-    r['weights'] = b_dtype*r['parameters']
-    r['weights_by_dtype/fp32'] = 4*r['parameters']
-    r['weights_by_dtype/fp16'] = 2*r['parameters']
-    r['weights_by_dtype/bf16'] = 2*r['parameters']
-    r['weights_by_dtype/int8'] = r['parameters']
-    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
-    r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = 8*((d_rot) // 2)
-    r['training/gradients'] = 4*r['parameters']
-    r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
-    r['training/input_ids'] = 8*B*S
-    r['article/inference_rule'] = 2*b_dtype*r['parameters']
-    r['article/training_rule'] = 16*r['parameters']
-    r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
-    r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
-    return r
-
-
-PARAMETERS = {'gpt2': parameters_gpt2, 'llama': parameters_llama, 'gpt_neox': parameters_gpt_neox, 'mixtral': parameters_mixtral}
-ESTIMATE = {'gpt2': estimate_gpt2, 'llama': estimate_llama, 'gpt_neox': estimate_gpt_neox}
-ESTIMATE_WITHOUT_ACTIVATIONS = {'gpt2': estimate_gpt2_without_activations, 'llama': estimate_llama_without_activations, 'gpt_neox': estimate_gpt_neox_without_activations, 'mixtral': estimate_mixtral_without_activations}
+# Evaluators by family: every term a config needs, by key (exact ints).
+PARAMETERS = {
+    'gpt2': lambda v: _evaluate(v, (_model_gpt2,)),
+    'llama': lambda v: _evaluate(v, (_model_gpt2,)),
+    'gpt_neox': lambda v: _evaluate(v, (_model_gpt2,)),
+    'mixtral': lambda v: _evaluate(v, (_model_gpt2,)),
+}
+ESTIMATE = {
+    'gpt2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_gpt2,)),
+    'llama': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_llama,)),
+    'gpt_neox': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_gpt_neox,)),
+}
+ESTIMATE_WITHOUT_ACTIVATIONS = {
+    'gpt2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'llama': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'gpt_neox': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'mixtral': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+}

@@ -16,16 +16,19 @@ from functools import lru_cache
 import sympy as sp
 
 from . import activations, families, memory, parameters, training
-from .options import DTYPE_BITS
+from .options import DTYPE_BITS, Setup
 from .symbols import L, b_dtype, b_param
 from .terms import Term, order, ref
 
 #: Symbols whose values come from the workload and the setup (the rest describe the model).
-RUN_SYMBOLS = frozenset({"B", "S", "x_auto", "x_sdpa", "x_cuda", "b_res", "b_soft", "b_dtype", "b_opt",
-                         "b_opt_tensor", "n_opt_tmp"})
+RUN_SYMBOLS = frozenset({"B", "S", *Setup().symbol_values()})
 
 
-def _weights_terms() -> list[Term]:
+def _parameter_terms(family: str) -> list[Term]:
+    return parameters.parameter_count_terms(parameters.TABLES[family])
+
+
+def _weights_terms(family: str) -> list[Term]:
     n = ref("parameters")
     terms = [Term("weights", "weights in the setup's dtype", b_dtype * n, tags={"weights", "total"},
                   section="sec-model-memory")]
@@ -36,31 +39,48 @@ def _weights_terms() -> list[Term]:
     return terms
 
 
-def _kv_terms() -> list[Term]:
+def _kv_terms(family: str) -> list[Term]:
     each = (memory.kv_cache_general / L).xreplace({b_param: b_dtype})
     return [Term("kv_cache", "KV cache (keys and values of every layer, setup's dtype)", sp.expand(each), L,
                  tags={"inference", "total"}, section="sec-kv-cache")]
 
 
-def _article_terms() -> list[Term]:
+def _training_state_terms(family: str) -> list[Term]:
+    return training.STATE_TERMS
+
+
+def _activation_and_step_terms(family: str) -> list[Term]:
+    """The saved activations, their total, and the step's transients and peak (families with an accounting)."""
+    entry = families.FAMILIES[family]
+    if entry.activations is None:
+        return []
+    saved = activations.saved_tensor_terms(entry.activations)
+    total = Term("activations", "saved for backward (total)", sp.Add(*(ref(t.key) for t in saved)),
+                 tags={"activations", "total"}, section=activations.SECTION[entry.activations])
+    return [*saved, total, *training.TRANSIENT_TERMS, *training.PEAK_TERMS]
+
+
+def _article_terms(family: str) -> list[Term]:
     return [Term(key, label, expr.xreplace({memory.N: ref("parameters")}), tags={"article"},
                  section="sec-article-rules") for key, label, expr in memory.ARTICLE_TERMS]
+
+
+#: What a family's accounting is made of, in order: each provider maps a family's
+#: name to its terms.  A new part of the book (parallelism, serving) adds one here.
+PROVIDERS = [_parameter_terms, _weights_terms, _kv_terms, _training_state_terms, _activation_and_step_terms,
+             _article_terms]
 
 
 @lru_cache(maxsize=None)
 def family_terms(family: str) -> tuple[Term, ...]:
     """Every term of ``family``, each after the terms it refers to."""
-    entry = families.FAMILIES[family]
-    terms: list[Term] = parameters.parameter_count_terms(parameters.TABLES[family])
-    terms += _weights_terms() + _kv_terms()
-    terms += training.STATE_TERMS
-    if entry.activations is not None:
-        saved = activations.saved_tensor_terms(entry.activations)
-        terms += saved
-        terms.append(Term("activations", "saved for backward (total)", sp.Add(*(ref(t.key) for t in saved)),
-                          tags={"activations", "total"}, section=activations.SECTION[entry.activations]))
-        terms += training.TRANSIENT_TERMS + training.PEAK_TERMS
-    terms += _article_terms()
+    terms: list[Term] = []
+    for provider in PROVIDERS:
+        terms += provider(family)
+    keys = [t.key for t in terms]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise ValueError(f"two terms of {family} share the keys {', '.join(duplicated)}")
     return tuple(order(terms))
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .parameters import general_attention_weights, general_feed_forward_weights
 from .symbols import (
     B, L, S, V, autocast, b_res, b_soft, cuda, d_ff, d_head, d_model, d_rot, dropout_attention,
     dropout_embedding, dropout_residual, h, h_kv, n_act, one_kv_head, parallel_residual, sdpa,
@@ -114,6 +115,34 @@ def _tail(family, output_weight_copy=True) -> list[Term]:
     ]
 
 
+def _input_ids(family) -> Term:
+    return _t(family, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,))
+
+
+def _embedding_dropout(family) -> Term:
+    return _t(family, "embedding_dropout_mask", "embedding dropout mask", dropout_embedding * mask_bytes(b_res) * E,
+              per_layer=False)
+
+
+def _weight_copies(family, names) -> Term:
+    # Under autocast every linear layer saves a 16-bit copy of its weight: two
+    # bytes for each weight of the layer's attention and feed-forward matrices.
+    return _t(family, "layer/weight_copies", f"16-bit weight copies ({names})",
+              autocast * 2 * (general_attention_weights + general_feed_forward_weights), tags=(WEIGHT_COPIES,))
+
+
+def _plain_mlp(family, names: tuple[str, str]) -> list[Term]:
+    """The two-matrix feed-forward block (GPT-2, GPT-NeoX): input, activation, its output, dropout mask."""
+    first, second = names
+    return [
+        _t(family, "layer/mlp/input", f"feed-forward input ({first} input)", matmul_bytes * E),
+        _t(family, "layer/mlp/activation", "activation tensors (n_act of width d_ff)", n_act * matmul_bytes * F),
+        _t(family, "layer/mlp/activation_output", f"activation output ({second} input)", matmul_bytes * F),
+        _t(family, "layer/mlp/residual_dropout_mask", "feed-forward residual dropout mask",
+           dropout_residual * mask_bytes(matmul_bytes) * E),
+    ]
+
+
 def _layer_norm(family, key, name) -> list[Term]:
     return [_t(family, f"layer/{key}/input", f"{name} input (residual stream)", b_res * E),
             _t(family, f"layer/{key}/statistics", f"{name} mean and 1/std (fp32)", 8 * B * S)]
@@ -124,14 +153,12 @@ def _gpt2() -> list[Term]:
     value = (eager * sp.Piecewise((3 * matmul_bytes * heads_q, one_sequence), (matmul_bytes * heads_q, True))
              + fused * 3 * matmul_bytes * heads_q + math_fallback * 4 * heads_q)
     return [
-        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _input_ids(f),
         _t(f, "position_ids", "position ids (int64)", 8 * S, per_layer=False, tags=(BOOKKEEPING,)),
-        _t(f, "embedding_dropout_mask", "embedding dropout mask", dropout_embedding * mask_bytes(b_res) * E,
-           per_layer=False),
+        _embedding_dropout(f),
         *_layer_norm(f, "norm_1", "ln_1"),
         _t(f, "layer/attention/input", "attention input (c_attn input)", matmul_bytes * E),
-        _t(f, "layer/weight_copies", "16-bit weight copies (c_attn, c_proj, c_fc, mlp c_proj)",
-           autocast * 2 * (4 * d_model**2 + 2 * d_model * d_ff), tags=(WEIGHT_COPIES,)),
+        _weight_copies(f, "c_attn, c_proj, c_fc, mlp c_proj"),
         _t(f, "layer/attention/query_key", "query and key (copies for the matmul or the kernel)",
            2 * qkv_bytes * heads_q),
         # The value is a copy, except with sdpa and with one sequence: then it is
@@ -143,11 +170,7 @@ def _gpt2() -> list[Term]:
         _t(f, "layer/attention/residual_dropout_mask", "attention residual dropout mask",
            dropout_residual * mask_bytes(matmul_bytes) * E),
         *_layer_norm(f, "norm_2", "ln_2"),
-        _t(f, "layer/mlp/input", "feed-forward input (c_fc input)", matmul_bytes * E),
-        _t(f, "layer/mlp/activation", "activation tensors (n_act of width d_ff)", n_act * matmul_bytes * F),
-        _t(f, "layer/mlp/activation_output", "activation output (mlp c_proj input)", matmul_bytes * F),
-        _t(f, "layer/mlp/residual_dropout_mask", "feed-forward residual dropout mask",
-           dropout_residual * mask_bytes(matmul_bytes) * E),
+        *_plain_mlp(f, ("c_fc", "mlp c_proj")),
         _t(f, "final_norm/input", "ln_f input (residual stream)", b_res * E, per_layer=False),
         _t(f, "final_norm/statistics", "ln_f mean and 1/std (fp32)", 8 * B * S, per_layer=False),
         *_tail(f),
@@ -170,14 +193,12 @@ def _llama() -> list[Term]:
     key_view = (1 - autocast) * 4 * heads_kv + autocast * matmul_bytes * heads_q
     one_head = eager * one_kv_head
     return [
-        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _input_ids(f),
         _t(f, "rotary", "rotary cos and sin (fp32, shared by the layers)", 2 * 4 * S * d_head, per_layer=False),
         *_rms_norm("norm_1", "input_layernorm"),
         _t(f, "layer/attention/input", "q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)",
            autocast * 3 * 2 * E + (1 - autocast) * 4 * E),
-        _t(f, "layer/weight_copies", "16-bit weight copies (q, k, v, o, gate, up, down)",
-           autocast * 2 * (2 * d_model * h * d_head + 2 * d_model * h_kv * d_head + 3 * d_model * d_ff),
-           tags=(WEIGHT_COPIES,)),
+        _weight_copies(f, "q, k, v, o, gate, up, down"),
         _t(f, "layer/attention/query", "query (after rotary; a copy for the matmul or the kernel)",
            qkv_bytes * heads_q),
         _t(f, "layer/attention/key", "key (h_kv heads into the fused kernel; a copy of all h heads otherwise)",
@@ -200,15 +221,13 @@ def _llama() -> list[Term]:
 def _gpt_neox() -> list[Term]:
     f = "gpt_neox"
     return [
-        _t(f, "input_ids", "input token ids (int64)", 8 * B * S, per_layer=False, tags=(BOOKKEEPING,)),
+        _input_ids(f),
         _t(f, "rotary", "rotary cos and sin (fp32, d_rot channels of each head)", 2 * 4 * d_rot * S,
            per_layer=False),
-        _t(f, "embedding_dropout_mask", "embedding dropout mask", dropout_embedding * mask_bytes(b_res) * E,
-           per_layer=False),
+        _embedding_dropout(f),
         *_layer_norm(f, "norm_1", "input_layernorm"),
         _t(f, "layer/attention/input", "query_key_value input", matmul_bytes * E),
-        _t(f, "layer/weight_copies", "16-bit weight copies (query_key_value, dense, dense_h_to_4h, dense_4h_to_h)",
-           autocast * 2 * (4 * d_model**2 + 2 * d_model * d_ff), tags=(WEIGHT_COPIES,)),
+        _weight_copies(f, "query_key_value, dense, dense_h_to_4h, dense_4h_to_h"),
         _t(f, "layer/attention/query_key_value", "query, key, value (copies cut from the fused projection)",
            3 * qkv_bytes * heads_q),
         _t(f, "layer/attention/kernel_output", "attention output (fused kernel layout)",
@@ -221,11 +240,7 @@ def _gpt_neox() -> list[Term]:
         _t(f, "layer/norm_2/input", "post_attention_layernorm input (serial residual only)",
            (1 - parallel_residual) * b_res * E),
         _t(f, "layer/norm_2/statistics", "post_attention_layernorm mean and 1/std (fp32)", 8 * B * S),
-        _t(f, "layer/mlp/input", "dense_h_to_4h input", matmul_bytes * E),
-        _t(f, "layer/mlp/activation", "activation tensors (n_act of width d_ff)", n_act * matmul_bytes * F),
-        _t(f, "layer/mlp/activation_output", "activation output (dense_4h_to_h input)", matmul_bytes * F),
-        _t(f, "layer/mlp/residual_dropout_mask", "feed-forward branch dropout mask",
-           dropout_residual * mask_bytes(matmul_bytes) * E),
+        *_plain_mlp(f, ("dense_h_to_4h", "dense_4h_to_h")),
         _t(f, "final_norm/input", "final_layer_norm input (residual stream)", b_res * E, per_layer=False),
         _t(f, "final_norm/statistics", "final_layer_norm mean and 1/std (fp32)", 8 * B * S, per_layer=False),
         *_tail(f),

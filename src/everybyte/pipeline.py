@@ -146,6 +146,7 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
         numbers = _generated.ESTIMATE[family](values)
     else:
         numbers = _generated.ESTIMATE_WITHOUT_ACTIVATIONS[family](values)
+    numbers = {key: numbers[key] for key in info if key in numbers}  # the accounting's order
     return Estimate(config, workload, setup, MappingProxyType(numbers), MappingProxyType(info), note,
                     MappingProxyType(values))
 
