@@ -64,7 +64,7 @@ notebooks: venv
 	$(KERNEL_ENV) $(NBCONVERT) $(NOTEBOOKS)
 
 generate: venv
-	$(BIN)/python -m everybyte.codegen
+	$(BIN)/python -m everybyte.codegen  # src/everybyte/_generated.py and calculator/everybyte_terms.js
 
 benchmark: venv
 	$(BIN)/python benchmarks/cli_start.py

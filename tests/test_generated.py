@@ -127,3 +127,56 @@ def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq,
 def test_run_symbols_are_exactly_the_workload_and_setup_symbols():
     setup = set(eb.Setup().symbol_values())
     assert RUN_SYMBOLS == setup | {"B", "S"}
+
+
+def test_committed_javascript_is_fresh():
+    assert codegen.JAVASCRIPT_PATH.read_text(encoding="utf-8") == codegen.javascript_source(), \
+        "calculator/everybyte_terms.js is stale: run `make generate`"
+
+
+def test_javascript_evaluators_equal_the_python_ones():
+    """The BigInt JavaScript the calculator runs gives the Python evaluators' ints, on 300 random inputs."""
+    import json
+    import random
+    import shutil
+    import subprocess
+
+    import pytest
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the browser check runs the same code in Chromium)")
+    rng = random.Random(7)
+    cases = []
+    for _ in range(300):
+        family = rng.choice(sorted(families.FAMILIES))
+        values = {}
+        for name in _inputs(family):
+            if name in SWITCHES:
+                values[name] = rng.randint(0, 1)
+            elif name in SMALL:
+                values[name] = rng.randint(*SMALL[name])
+            elif name == "B":
+                values[name] = rng.choice([1, rng.randint(1, 10**6)])
+            else:
+                values[name] = rng.choice([rng.randint(1, 300), rng.randint(1, 10**30)])
+        cases.append((family, values))
+    script = """
+const fs = require("fs");
+require(process.argv[1]);
+const t = globalThis.everybyteTerms;
+const cases = JSON.parse(fs.readFileSync(0, "utf8"));
+const out = cases.map(([family, values]) => {
+  const v = Object.fromEntries(Object.entries(values).map(([k, x]) => [k, BigInt(x)]));
+  const table = family in t.ESTIMATE ? t.ESTIMATE : t.ESTIMATE_WITHOUT_ACTIVATIONS;
+  return Object.fromEntries(Object.entries(table[family](v)).map(([k, x]) => [k, x.toString()]));
+});
+process.stdout.write(JSON.stringify(out));
+"""
+    payload = json.dumps([(f, {k: str(x) for k, x in v.items()}) for f, v in cases])
+    result = subprocess.run([node, "-e", script, str(codegen.JAVASCRIPT_PATH)], input=payload, capture_output=True,
+                            text=True, check=True)
+    for (family, values), js in zip(cases, json.loads(result.stdout), strict=True):
+        table = _generated.ESTIMATE if family in _generated.ESTIMATE else _generated.ESTIMATE_WITHOUT_ACTIVATIONS
+        python = table[family](values)
+        assert {k: str(x) for k, x in python.items()} == js, family
