@@ -37,8 +37,8 @@ _LAZY = {
     "sweep": ("evaluate", "sweep"),
     "model_memory_bytes": ("memory", "model_memory_bytes"),
 }
-_MODULES = {"accounting", "activations", "article", "benchmark", "cli", "codegen", "config", "efficiency",
-            "evaluate", "families", "hf", "measure", "memory", "options", "parameters", "pipeline", "plotting",
+_MODULES = {"accounting", "activations", "article", "benchmark", "cli", "codegen", "compute", "config", "efficiency",
+            "evaluate", "families", "hardware", "hf", "measure", "memory", "options", "parameters", "pipeline", "plotting",
             "presets", "scaling", "symbols", "terms", "training", "units", "validation"}
 
 __all__ = sorted([*_LAZY, *_MODULES])

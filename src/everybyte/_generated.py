@@ -71,6 +71,16 @@ TERMS = {
         ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('compute/forward_weight_flops_per_token', 'forward FLOPs per token, weights (2 per multiplying parameter)', 'FLOPs', ('compute',), 'sec-compute', False),
+        ('compute/forward_attention_flops_per_token', 'forward FLOPs per token, attention (q k^T and P v over S positions)', 'FLOPs', ('compute',), 'sec-compute', True),
+        ('compute/forward_flops_per_token', 'forward FLOPs per token', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops_per_token', 'training FLOPs per token (forward and a backward of twice its cost)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops', 'training FLOPs of the run (its D_train tokens)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_time_ns', 'time to train on n_devices at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/prefill_time_ns', 'prefill of B prompts of S tokens on one device at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_bytes_per_step', 'bytes one decode step reads (the weights and the KV cache)', 'bytes', ('compute',), 'sec-compute', True),
+        ('compute/decode_step_time_ns', 'one decode step, memory-bound', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_tokens_per_second', 'tokens per second the bandwidth allows (B sequences, one token each per step)', 'tokens/s', ('compute', 'time'), 'sec-compute', True),
         ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
@@ -141,6 +151,16 @@ TERMS = {
         ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('compute/forward_weight_flops_per_token', 'forward FLOPs per token, weights (2 per multiplying parameter)', 'FLOPs', ('compute',), 'sec-compute', False),
+        ('compute/forward_attention_flops_per_token', 'forward FLOPs per token, attention (q k^T and P v over S positions)', 'FLOPs', ('compute',), 'sec-compute', True),
+        ('compute/forward_flops_per_token', 'forward FLOPs per token', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops_per_token', 'training FLOPs per token (forward and a backward of twice its cost)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops', 'training FLOPs of the run (its D_train tokens)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_time_ns', 'time to train on n_devices at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/prefill_time_ns', 'prefill of B prompts of S tokens on one device at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_bytes_per_step', 'bytes one decode step reads (the weights and the KV cache)', 'bytes', ('compute',), 'sec-compute', True),
+        ('compute/decode_step_time_ns', 'one decode step, memory-bound', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_tokens_per_second', 'tokens per second the bandwidth allows (B sequences, one token each per step)', 'tokens/s', ('compute', 'time'), 'sec-compute', True),
         ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
@@ -211,6 +231,16 @@ TERMS = {
         ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
         ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('compute/forward_weight_flops_per_token', 'forward FLOPs per token, weights (2 per multiplying parameter)', 'FLOPs', ('compute',), 'sec-compute', False),
+        ('compute/forward_attention_flops_per_token', 'forward FLOPs per token, attention (q k^T and P v over S positions)', 'FLOPs', ('compute',), 'sec-compute', True),
+        ('compute/forward_flops_per_token', 'forward FLOPs per token', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops_per_token', 'training FLOPs per token (forward and a backward of twice its cost)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops', 'training FLOPs of the run (its D_train tokens)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_time_ns', 'time to train on n_devices at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/prefill_time_ns', 'prefill of B prompts of S tokens on one device at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_bytes_per_step', 'bytes one decode step reads (the weights and the KV cache)', 'bytes', ('compute',), 'sec-compute', True),
+        ('compute/decode_step_time_ns', 'one decode step, memory-bound', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_tokens_per_second', 'tokens per second the bandwidth allows (B sequences, one token each per step)', 'tokens/s', ('compute', 'time'), 'sec-compute', True),
         ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
@@ -243,6 +273,16 @@ TERMS = {
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
         ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('compute/forward_weight_flops_per_token', 'forward FLOPs per token, weights (2 per multiplying parameter)', 'FLOPs', ('compute',), 'sec-compute', False),
+        ('compute/forward_attention_flops_per_token', 'forward FLOPs per token, attention (q k^T and P v over S positions)', 'FLOPs', ('compute',), 'sec-compute', True),
+        ('compute/forward_flops_per_token', 'forward FLOPs per token', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops_per_token', 'training FLOPs per token (forward and a backward of twice its cost)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_flops', 'training FLOPs of the run (its D_train tokens)', 'FLOPs', ('compute', 'total'), 'sec-compute', True),
+        ('compute/training_time_ns', 'time to train on n_devices at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/prefill_time_ns', 'prefill of B prompts of S tokens on one device at the given MFU', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_bytes_per_step', 'bytes one decode step reads (the weights and the KV cache)', 'bytes', ('compute',), 'sec-compute', True),
+        ('compute/decode_step_time_ns', 'one decode step, memory-bound', 'nanoseconds', ('compute', 'time'), 'sec-compute', True),
+        ('compute/decode_tokens_per_second', 'tokens per second the bandwidth allows (B sequences, one token each per step)', 'tokens/s', ('compute', 'time'), 'sec-compute', True),
         ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
@@ -297,25 +337,41 @@ def _model_gpt2(v, r):
     r['training/weights'] = 4*r['parameters']
     r['training/buffers'] = 8*((d_rot) // 2)
     r['training/gradients'] = 4*r['parameters']
+    r['compute/forward_weight_flops_per_token'] = (2*r['parameters_active'] - 2*P*d_model*pi - 2*V*d_model*tau)
     r['article/training_rule'] = 16*r['parameters']
 
 
 def _run_gpt2(v, r):
     """The run terms of gpt2 (and of any family whose terms print the same)."""
     B = v['B']
+    D_train = v['D_train']
+    F_peak = v['F_peak']
     L = v['L']
     S = v['S']
     V = v['V']
+    W_bw = v['W_bw']
     b_dtype = v['b_dtype']
     b_opt = v['b_opt']
     b_opt_tensor = v['b_opt_tensor']
     d_head = v['d_head']
     d_model = v['d_model']
+    h = v['h']
     h_kv = v['h_kv']
+    mfu_bp = v['mfu_bp']
+    n_devices = v['n_devices']
     r['weights'] = b_dtype*r['parameters']
     r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
     r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
     r['training/input_ids'] = 8*B*S
+    r['compute/forward_attention_flops_per_token'] = 4*L*S*d_head*h
+    r['compute/forward_flops_per_token'] = (r['compute/forward_attention_flops_per_token'] + r['compute/forward_weight_flops_per_token'])
+    r['compute/training_flops_per_token'] = 3*r['compute/forward_flops_per_token']
+    r['compute/training_flops'] = D_train*r['compute/training_flops_per_token']
+    r['compute/training_time_ns'] = (-(-(10000000000000*r['compute/training_flops']) // (F_peak*mfu_bp*n_devices)))
+    r['compute/prefill_time_ns'] = (-(-(10000000000000*B*S*r['compute/forward_flops_per_token']) // (F_peak*mfu_bp)))
+    r['compute/decode_bytes_per_step'] = (r['kv_cache'] + r['weights'])
+    r['compute/decode_step_time_ns'] = (-(-(1000000000*r['compute/decode_bytes_per_step']) // W_bw))
+    r['compute/decode_tokens_per_second'] = ((B*W_bw) // r['compute/decode_bytes_per_step'])
     r['article/inference_rule'] = 2*b_dtype*r['parameters']
     r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
     r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)

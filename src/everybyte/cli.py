@@ -25,7 +25,7 @@ import sys
 from . import presets
 from .config import ModelConfig
 from .hf import from_hf_config
-from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, DTYPE_BITS, OPTIMIZERS, Setup, Workload
+from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, DTYPE_BITS, OPTIMIZERS, Compute, Setup, Workload
 from .pipeline import Estimate, count_params, estimate
 from .units import format_bytes
 
@@ -161,9 +161,13 @@ def _bytes_row(label: str, n: int):
     return (label, f"{n:,}", format_bytes(n), format_bytes(n, binary=True))
 
 
+def _setup_json(setup: Setup) -> dict:
+    return {"dtype": setup.dtype, "attention": setup.attention, "device": setup.device, "optimizer": setup.optimizer}
+
+
 def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
-           **est.setup.as_dict(), "parameters": est["parameters"], "weights": est["weights"],
+           **_setup_json(est.setup), "parameters": est["parameters"], "weights": est["weights"],
            "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
            "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
                                                           if "state" in est.info[k].tags},
@@ -210,11 +214,66 @@ def _activations(args) -> str:
     total = est["activations"]
     if args.json:
         return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch,
-                           "seq": est.workload.seq, **est.setup.as_dict(), "total": total,
+                           "seq": est.workload.seq, **_setup_json(est.setup), "total": total,
                            "breakdown": breakdown})
     rows = [(est.label(f"activations/{k}"), f"{n:,}", _share(n, total)) for k, n in breakdown.items()]
     rows.append(("total saved for backward", f"{total:,}", "100.00 %"))
     return "\n".join([_header(cfg, est), _table(rows, ("saved tensor (whole model)", "bytes", "share"))])
+
+
+def _fraction(name: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number like 0.4, got {text[:40]!r}") from None
+        if not 0 < value <= 1:
+            raise argparse.ArgumentTypeError(f"{name} must be a fraction with 0 < {name} <= 1 (0.4 is 40 %), got {text!r}")
+        return value
+
+    return parse
+
+
+def _duration(nanoseconds: int) -> str:
+    seconds = nanoseconds / 10**9
+    if seconds >= 2 * 86_400:
+        return f"{seconds / 86_400:,.1f} days"
+    if seconds >= 2 * 3_600:
+        return f"{seconds / 3_600:,.1f} hours"
+    if seconds >= 1:
+        return f"{seconds:,.2f} s"
+    return f"{seconds * 1000:,.2f} ms"
+
+
+def _time(args) -> str:
+    from .hardware import accelerator
+
+    cfg = _config(args)
+    compute = Compute(gpu=args.gpu, devices=args.devices, mfu=args.mfu, tokens=args.tokens or 0)
+    setup = Setup(dtype=args.dtype, attention=args.attention, device="cuda", compute=compute)
+    est = estimate(cfg, Workload(args.batch, args.seq), setup)
+    card = accelerator(args.gpu)
+    c = est.under("compute")
+    tokens = est.values["D_train"]
+    if args.json:
+        return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": args.batch, "seq": args.seq,
+                           "dtype": args.dtype, "gpu": args.gpu, "devices": args.devices, "mfu": args.mfu,
+                           "tokens": tokens, "parameters": est["parameters"],
+                           "parameters_active": est["parameters_active"],
+                           **{k.removeprefix("compute/"): v for k, v in c.items()}})
+    rows = [(est.label(k), f"{v:,}") for k, v in c.items() if k.endswith("flops_per_token")]
+    rows.append((est.label("compute/training_flops"), f"{c['compute/training_flops']:.3e}"))
+    rows.append((est.label("compute/training_time_ns"), _duration(c["compute/training_time_ns"])))
+    rows.append((est.label("compute/prefill_time_ns"), _duration(c["compute/prefill_time_ns"])))
+    rows.append((est.label("compute/decode_step_time_ns"), _duration(c["compute/decode_step_time_ns"])))
+    rows.append((est.label("compute/decode_tokens_per_second"), f"{c['compute/decode_tokens_per_second']:,}"))
+    peak = card.peak_flops[args.dtype]
+    header = (f"{cfg.name} ({cfg.model_type}): {est['parameters']:,} parameters "
+              f"({est['parameters_active']:,} a token passes through); batch {args.batch}, sequence {args.seq}\n"
+              f"assumed: {args.devices:,} x {card.label} at {100 * args.mfu:.2f} % MFU of {peak / 10**12:,.1f} TFLOP/s "
+              f"({args.dtype}, dense, vendor datasheet), {card.bandwidth_bytes_per_s / 10**9:,.0f} GB/s; "
+              f"{tokens:,} training tokens; FLOPs predicted (the chapter Compute and time), not measured")
+    return "\n".join([header, _table(rows, ("quantity", "value"))])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +301,23 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true",
                    help="print one JSON object; its 'total' is the predicted bytes saved for backward")
     a.set_defaults(run=_activations)
+
+    from .hardware import ACCELERATORS
+
+    t = sub.add_parser("time", help="FLOPs, days to train, prefill time and decode tokens per second on a card")
+    _add_model_arguments(t)
+    t.add_argument("--tokens", type=_integer("tokens"), help="training tokens (default: one step, batch * seq)")
+    t.add_argument("--gpu", default="h100-sxm", help=f"the card: {', '.join(ACCELERATORS)} (default h100-sxm)")
+    t.add_argument("--devices", type=_integer("devices"), default=1, help="cards the training run uses (default 1)")
+    t.add_argument("--mfu", type=_fraction("mfu"), default=0.4,
+                   help="model FLOPs utilisation reached, 0 < F <= 1 (default 0.4)")
+    t.add_argument("--batch", type=_integer("batch"), default=1, help="sequences prefilled or decoded at once (default 1)")
+    t.add_argument("--seq", type=_integer("seq"), required=True, help="sequence length S (tokens)")
+    t.add_argument("--dtype", default="bf16", help=f"{', '.join(COMPUTE_DTYPES)}: the peak FLOP/s, weights and KV cache "
+                                                   "of this dtype (default bf16)")
+    t.add_argument("--attention", default="sdpa", help=f"{', '.join(ATTENTIONS)} (default sdpa)")
+    t.add_argument("--json", action="store_true", help="print one JSON object (FLOPs, times in nanoseconds)")
+    t.set_defaults(run=_time)
     return parser
 
 

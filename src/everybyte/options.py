@@ -70,6 +70,42 @@ class Workload(Record):
         object.__setattr__(self, "seq", check.positive_int("seq", self.seq))
 
 
+class Compute(Record):
+    """The hardware and pace of a run (the chapter "Compute and time").
+
+    ``gpu``: a name of :data:`everybyte.hardware.ACCELERATORS`; ``devices``: how
+    many; ``mfu``: the model FLOPs utilisation reached, a fraction in (0, 1]
+    with at most four decimals; ``tokens``: tokens the training run processes
+    (0: one step, the workload's ``batch * seq``).
+    """
+
+    gpu: str = "h100-sxm"
+    devices: int = 1
+    mfu: float = 0.4
+    tokens: int = 0
+
+    def __post_init__(self):
+        from .hardware import accelerator
+
+        accelerator(self.gpu)
+        object.__setattr__(self, "devices", check.positive_int("devices", self.devices))
+        object.__setattr__(self, "tokens", check.non_negative_int("tokens", self.tokens))
+        if isinstance(self.mfu, bool) or not isinstance(self.mfu, (int, float)) or not 0 < self.mfu <= 1:
+            raise ValueError(f"mfu must be a fraction with 0 < mfu <= 1 (0.4 is 40 %), got {self.mfu!r}")
+        if abs(self.mfu * 10_000 - round(self.mfu * 10_000)) > 1e-9:
+            raise ValueError(f"mfu must have at most four decimals (basis points), got {self.mfu!r}")
+
+    def symbol_values(self, dtype: str) -> dict[str, int]:
+        """Values of the compute symbols for a run in ``dtype``, by name."""
+        from .hardware import accelerator
+
+        card = accelerator(self.gpu)
+        if dtype not in card.peak_flops:
+            raise ValueError(f"gpu {self.gpu} has no {dtype} peak in the table; it lists {', '.join(card.peak_flops)}")
+        return {"F_peak": card.peak_flops[dtype], "W_bw": card.bandwidth_bytes_per_s, "n_devices": self.devices,
+                "mfu_bp": round(self.mfu * 10_000), "D_train": self.tokens}
+
+
 class Setup(Record):
     """How a step runs (chapter 13's regime, and the knobs later chapters add).
 
@@ -83,12 +119,15 @@ class Setup(Record):
     attention: str = "eager"
     device: str = "cpu"
     optimizer: str = "adamw"
+    compute: Compute = Compute()
 
     def __post_init__(self):
         check.choice("dtype", self.dtype, COMPUTE_DTYPES)
         check.choice("attention", self.attention, ATTENTIONS)
         check.choice("device", self.device, DEVICES)
         check.choice("optimizer", self.optimizer, OPTIMIZERS)
+        check.instance("compute", self.compute, Compute, "an everybyte.options.Compute(gpu=..., devices=..., mfu=...)")
+        self.compute.symbol_values(self.dtype)  # the card must list this dtype
 
     def symbol_values(self) -> dict[str, int]:
         """Values of the setup symbols, by symbol name."""
@@ -103,6 +142,7 @@ class Setup(Record):
             "b_opt": optimizer.state_bytes,
             "b_opt_tensor": optimizer.per_tensor_bytes,
             "n_opt_tmp": optimizer.update_temporaries,
+            **self.compute.symbol_values(self.dtype),
         }
 
     def describe(self) -> str:

@@ -65,6 +65,8 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
     if setup is not None:
         check.instance("setup", setup, Setup, "an everybyte.Setup(dtype=..., attention=..., device=..., optimizer=...)")
         values.update(setup.symbol_values())
+        if workload is not None and values["D_train"] == 0:  # a run of one step
+            values["D_train"] = workload.batch * workload.seq
     return values
 
 

@@ -101,6 +101,16 @@ b_opt = sp.Symbol("b_opt", **_SWITCH)
 b_opt_tensor = sp.Symbol("b_opt_tensor", **_SWITCH)
 n_opt_temporaries = sp.Symbol("n_opt_tmp", **_SWITCH)
 
+# Compute and time (the chapter "Compute and time")
+#: Tokens a training run processes (Kaplan et al.'s D).
+D_train = sp.Symbol("D_train", **_COUNT)
+#: Peak dense FLOP/s of one device in the setup's dtype, and its memory bandwidth (bytes/s).
+F_peak = sp.Symbol("F_peak", **_COUNT)
+W_bandwidth = sp.Symbol("W_bw", **_COUNT)
+#: Devices a run uses, and the model FLOPs utilisation it reaches, in basis points (4000 = 40 %).
+n_devices = sp.Symbol("n_devices", **_COUNT)
+mfu_bp = sp.Symbol("mfu_bp", **_COUNT)
+
 # Parallelism and other techniques
 t = sp.Symbol("t", **_COUNT)
 N_d = sp.Symbol("N_d", **_COUNT)
@@ -176,6 +186,11 @@ NOTATION: tuple[Notation, ...] = (
     Notation(b_opt, "optimizer bytes", "optimizer state bytes per parameter (AdamW 8, SGD with momentum 4)"),
     Notation(b_opt_tensor, "optimizer bytes per tensor", "optimizer state bytes per parameter tensor (AdamW's step: 4)"),
     Notation(n_opt_temporaries, "update temporaries", "temporaries of the largest tensor during the optimizer update"),
+    Notation(D_train, "tokens", "tokens a training run processes"),
+    Notation(F_peak, "peak FLOP/s", "peak dense FLOP/s of one device in the setup's dtype (vendor datasheet)"),
+    Notation(W_bandwidth, "bandwidth", "memory bandwidth of one device, bytes per second (vendor datasheet)"),
+    Notation(n_devices, "devices", "devices a run is spread over"),
+    Notation(mfu_bp, "mfu", "model FLOPs utilisation in basis points: 4000 is 40 % of the peak"),
     Notation(t, "tensor_parallel", "tensor-parallel degree: GPUs one layer is split across"),
     Notation(N_d, "data_parallel", "data-parallel degree: GPUs that share optimizer state under ZeRO"),
     Notation(g, "group_size", "weights sharing one quantization scale"),
