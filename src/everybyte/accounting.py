@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import activations, families, memory, parameters, training
+from . import activations, families, memory, parallel, parameters, training
 from .options import DTYPE_BITS, Setup
 from .symbols import L, b_dtype, b_param
 from .terms import Term, order, ref
@@ -60,6 +60,14 @@ def _activation_and_step_terms(family: str) -> list[Term]:
     return [*saved, total, *training.TRANSIENT_TERMS, *training.PEAK_TERMS]
 
 
+def _parallel_terms(family: str) -> list[Term]:
+    """One device of a run spread over several (chapter "Training across many devices")."""
+    terms = [*parallel.optimizer_8bit_terms(family), *parallel.state_terms(family)]
+    if families.FAMILIES[family].activations is not None:
+        terms += [*parallel.activation_terms(family), *parallel.peak_terms(family)]
+    return terms
+
+
 def _article_terms(family: str) -> list[Term]:
     return [Term(key, label, expr.xreplace({memory.N: ref("parameters")}), tags={"article"},
                  section="sec-article-rules") for key, label, expr in memory.ARTICLE_TERMS]
@@ -68,7 +76,7 @@ def _article_terms(family: str) -> list[Term]:
 #: What a family's accounting is made of, in order: each provider maps a family's
 #: name to its terms.  A new part of the book (parallelism, serving) adds one here.
 PROVIDERS = [_parameter_terms, _weights_terms, _kv_terms, _training_state_terms, _activation_and_step_terms,
-             _article_terms]
+             _article_terms, _parallel_terms]
 
 
 @lru_cache(maxsize=None)

@@ -67,6 +67,13 @@ class Printer:
     def maximum(self, items: list[str]) -> str:
         return f"max({', '.join(items)})"
 
+    def minimum(self, items: list[str]) -> str:
+        return f"min({', '.join(items)})"
+
+    def compare(self, left: str, right: str, operator: str) -> str:
+        """``left < right`` and the like (``operator`` is one of ``<``, ``<=``, ``>``, ``>=``)."""
+        return f"{left} {operator} {right}"
+
     # --- the walk ------------------------------------------------------------------
 
     def __call__(self, expr: sp.Expr) -> str:
@@ -116,14 +123,18 @@ class Printer:
             return self.power(inner, int(exponent))
         if isinstance(expr, (sp.floor, sp.ceiling)):
             numerator, denominator = sp.fraction(sp.together(expr.args[0]))
-            if not denominator.is_Integer or denominator <= 0:
-                raise ValueError(f"cannot print {expr}: the denominator must be a positive integer")
+            if not _positive_integer_product(denominator):
+                raise ValueError(f"cannot print {expr}: the denominator must be a positive integer or a product of "
+                                 "positive integer symbols")
             numerator_text = self.print(sp.expand(numerator))
             if denominator == 1:
                 return numerator_text
+            denominator_text = self.print(denominator)
+            if not denominator.is_Integer:  # a product of sizes (a device count): parenthesised
+                denominator_text = f"({denominator_text})"
             if isinstance(expr, sp.floor):
-                return self.floor_division(numerator_text, self.print(denominator))
-            return self.ceiling_division(numerator_text, self.print(denominator))
+                return self.floor_division(numerator_text, denominator_text)
+            return self.ceiling_division(numerator_text, denominator_text)
         if isinstance(expr, sp.Piecewise):
             *branches, (last, last_condition) = expr.args
             if last_condition is not sp.true:
@@ -134,12 +145,30 @@ class Printer:
             return text
         if isinstance(expr, sp.Max):
             return self.maximum([self.print(a) for a in expr.args])
+        if isinstance(expr, sp.Min):
+            return self.minimum([self.print(a) for a in expr.args])
         raise ValueError(f"cannot print {type(expr).__name__} ({expr}) as exact integer code")
 
     def condition(self, condition) -> str:
         if isinstance(condition, (sp.Eq, sp.Ne)):
             return self.equals(self.print(condition.lhs), self.print(condition.rhs), isinstance(condition, sp.Eq))
+        if isinstance(condition, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            return self.compare(self.print(condition.lhs), self.print(condition.rhs), condition.rel_op)
         raise ValueError(f"cannot print the condition {condition}")
+
+
+def _positive_integer_product(expr) -> bool:
+    """Whether ``expr`` is a positive integer, or a product of positive integer symbols (and powers of them)."""
+    for factor in sp.Mul.make_args(expr):
+        base, exponent = factor.as_base_exp()
+        if not (exponent.is_Integer and exponent > 0):
+            return False
+        if base.is_Integer:
+            if base <= 0:
+                return False
+        elif not (base.is_Symbol and base.is_positive and base.is_integer):
+            return False
+    return True
 
 
 def _inputs(exprs) -> list[str]:
