@@ -19,9 +19,16 @@ from everybyte.accounting import RUN_SYMBOLS, family_terms
 from everybyte.terms import ref, ref_key
 
 SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau", "f_qkv", "f_exp", "x_par", "x_kv1",
-            "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda"}
+            "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda",
+            # parallelism (everybyte.parallel)
+            "z_1", "z_2", "z_3", "x_reshard", "x_sp", "r_full", "r_sel", "x_gpipe", "x_interleaved", "x_offload",
+            "x_opt8"}
 SMALL = {"nu": (1, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
-         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300)}
+         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300),
+         # devices and the rank a per-device term is evaluated for: a rank index may lie past the last
+         # device (the terms stay defined), and device counts may exceed the sizes they divide
+         "b_gather": (2, 4), "i_dp": (0, 70), "i_pp": (0, 9), "N_d": (1, 70), "t": (1, 9), "N_pp": (1, 9),
+         "N_cp": (1, 9), "N_ep": (1, 9), "n_micro": (1, 17), "n_virtual": (1, 5)}
 
 
 def test_committed_file_is_fresh():

@@ -120,7 +120,7 @@ class Shard:
         self.elements = rows * columns  # on this rank before FSDP
         chunk = sp.ceiling(rows / N_d)
         self.padded_shard = chunk * columns
-        self.shard = sp.Max(0, sp.Min(chunk, rows - i_dp * chunk)) * columns
+        self.shard = sp.Max(0, sp.Min(chunk, rows - i_dp * chunk, evaluate=False), evaluate=False) * columns
         self.gathered = N_d * chunk * columns
 
 
@@ -169,12 +169,13 @@ def state_terms(family: str) -> list[Term]:
     flat = lambda x: sp.ceiling(x / N_d)  # noqa: E731
     own_elements = zero_3 * owned + (1 - zero_3) * (zero_1 * flat(local) + (1 - zero_1) * local)
     own_tensors = zero_3 * tensors + (1 - zero_3) * (zero_1 * flat(tensors) + (1 - zero_1) * tensors)
-    eight_bit = _sum(items, lambda s: blockwise_8bit_bytes(zero_3 * s.shard + (1 - zero_3) * s.elements))
-    eight_bit = zero_3 * eight_bit + (1 - zero_3) * (zero_1 * flat(eight_bit) + (1 - zero_1) * eight_bit)
-    states = (1 - adamw_8bit) * (b_opt * own_elements + b_opt_tensor * own_tensors) \
-        + adamw_8bit * (eight_bit + QUANTIZATION_MAPS)
-    largest = sp.Max(*(s.present * sp.Min(1, s.count) * (zero_3 * s.padded_shard + (1 - zero_3) * s.elements)
-                       for s in items), evaluate=False)
+    # Blockwise per tensor of this device's stage and tensor-parallel slice; the ZeRO stages
+    # then split these bytes evenly (bitsandbytes itself shards nothing).
+    eight_bit = _sum(items, lambda s: blockwise_8bit_bytes(s.elements))
+    eight_bit = zero_1 * flat(eight_bit) + (1 - zero_1) * eight_bit
+    dense = b_opt * own_elements + b_opt_tensor * own_tensors
+    largest = sp.Max(*(s.present * sp.Min(1, s.count, evaluate=False)
+                       * (zero_3 * s.padded_shard + (1 - zero_3) * s.elements) for s in items), evaluate=False)
     return [
         _t("parameters", "parameters on this device (fp32; FSDP: its padded shards)",
            4 * (zero_3 * padded + (1 - zero_3) * local), SECTION_FSDP, ("state",)),
@@ -183,9 +184,15 @@ def state_terms(family: str) -> list[Term]:
            ("state",)),
         _t("gradient_buckets", "DDP's gradient buckets (a flat fp32 copy of the gradients, N_d > 1, ZeRO-0/1)",
            (1 - zero_2) * sp.Piecewise((0, sp.Eq(N_d, 1)), (4 * local, True)), SECTION_STATES, ("state",)),
-        _t("optimizer_states", "optimizer states on this device (0 when offloaded)", (1 - offload) * states,
+        _t("optimizer_states/per_element", "optimizer states this device owns (bytes per element and per tensor)",
+           (1 - adamw_8bit) * dense, SECTION_STATES),
+        _t("optimizer_states/blockwise_8bit", "AdamW8bit states this device owns (uint8 states, block maxima, maps)",
+           adamw_8bit * (eight_bit + QUANTIZATION_MAPS), SECTION_8BIT),
+        _t("optimizer_states", "optimizer states on this device (0 when offloaded)",
+           (1 - offload) * (ref("parallel/optimizer_states/per_element") + ref("parallel/optimizer_states/blockwise_8bit")),
            SECTION_STATES, ("state",)),
-        _t("offloaded_optimizer_states", "optimizer states in host memory (offload)", offload * states,
+        _t("offloaded_optimizer_states", "optimizer states in host memory (offload)",
+           offload * (ref("parallel/optimizer_states/per_element") + ref("parallel/optimizer_states/blockwise_8bit")),
            SECTION_STATES, ("host",)),
         _t("largest_local_tensor", "elements of the largest tensor this device updates", largest, SECTION_STATES),
         _t("gathered/root", "gathered parameters of the root group (FSDP: embedding, final norm, output layer)",
