@@ -291,7 +291,8 @@ def activation_terms(family: str) -> list[Term]:
         _t("activations/layer_micro_batches", "layers times micro-batches in flight on this stage",
            layer_mb, SECTION_PIPELINE, tags),
         _t("activations/first_stage", "embedding-side tensors (first stage, per micro-batch in flight)",
-           first_stage * stage_mb * parts["head"] + stage_mb * parts["every"], SECTION_PIPELINE, tags),
+           first_stage * stage_mb * parts["head"] + (1 - recompute_full) * stage_mb * parts["every"], SECTION_PIPELINE,
+           tags),  # a checkpointed layer rebuilds the rotary cos and sin it reads
         _t("activations/last_stage", "final norm, output layer and loss (last stage, per micro-batch in flight)",
            last_stage * last_mb * parts["tail"], SECTION_PIPELINE, tags),
         _t("activations", "saved for backward on this device (at the start of its last backward pass)",
