@@ -67,7 +67,8 @@ def rows():
                         "deepspeed_zero2": exact(estimators.DEEPSPEED_ZERO2, values),
                         "deepspeed_zero3": exact(estimators.DEEPSPEED_ZERO3, values),
                         "megatron_weights_and_optimizer": float(
-                            estimators.MEGATRON_WEIGHTS_AND_OPTIMIZER["distributed"].subs(values)),
+                            estimators.MEGATRON_WEIGHTS_AND_OPTIMIZER["distributed"].subs(
+                                {eb.symbols.BY_NAME[k]: v for k, v in values.items() if k in eb.symbols.BY_NAME})),
                     })
     return out
 
