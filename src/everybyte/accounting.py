@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import activations, compute, families, memory, parameters, training
+from . import activations, compute, families, memory, parallel, parameters, training
 from .options import DTYPE_BITS, Setup
 from .symbols import L, b_dtype, b_param
 from .terms import Term, order, ref
@@ -62,6 +62,12 @@ def _activation_and_step_terms(family: str) -> list[Term]:
 
 def _compute_terms(family: str) -> list[Term]:
     return compute.TERMS
+def _parallel_terms(family: str) -> list[Term]:
+    """One device of a run spread over several (chapter "Training across many devices")."""
+    terms = [*parallel.optimizer_8bit_terms(family), *parallel.state_terms(family)]
+    if families.FAMILIES[family].activations is not None:
+        terms += [*parallel.activation_terms(family), *parallel.peak_terms(family)]
+    return terms
 
 
 def _article_terms(family: str) -> list[Term]:
@@ -72,7 +78,7 @@ def _article_terms(family: str) -> list[Term]:
 #: What a family's accounting is made of, in order: each provider maps a family's
 #: name to its terms.  A new part of the book (parallelism, serving) adds one here.
 PROVIDERS = [_parameter_terms, _weights_terms, _kv_terms, _training_state_terms, _activation_and_step_terms,
-             _compute_terms, _article_terms]
+             _compute_terms, _article_terms, _parallel_terms]
 
 
 @lru_cache(maxsize=None)
@@ -162,9 +168,23 @@ def formula(config, key: str, setup=None) -> sp.Expr:
 
 def depends_on_run(term: Term, terms: tuple[Term, ...]) -> bool:
     """Whether ``term`` needs a workload or a setup (not only the model's sizes)."""
-    from .terms import resolve
+    return term.key in _run_dependent(terms)
 
-    return any(s.name in RUN_SYMBOLS for s in resolve(term.expr, terms).free_symbols)
+
+@lru_cache(maxsize=None)
+def _run_dependent(terms: tuple[Term, ...]) -> frozenset[str]:
+    # Terms come in reference order: a term needs a run if one of its own symbols
+    # does, or if a term it refers to does.
+    from .terms import ref_key
+
+    dependent: set[str] = set()
+    for term in order(terms):
+        for symbol in term.expr.free_symbols:
+            key = ref_key(symbol)
+            if (key is None and symbol.name in RUN_SYMBOLS) or key in dependent:
+                dependent.add(term.key)
+                break
+    return frozenset(dependent)
 
 
 __all__ = ["family_terms", "specialised_terms", "formula", "depends_on_run", "RUN_SYMBOLS", "SIZE_SYMBOLS"]

@@ -4,6 +4,7 @@
     everybyte params path/to/config.json --json
     everybyte memory llama-3-8b --batch 1 --seq 8192 --dtype bf16
     everybyte activations gpt2 --batch 8 --seq 1024 --dtype bf16 --attention sdpa --json
+    everybyte train llama-3-8b --batch 1 --seq 4096 --dtype bf16 --dp 8 --zero 3 --gpu-memory 80GiB
 
 Every number comes from :func:`everybyte.estimate`, through the evaluators
 generated from the package's SymPy terms, so the command line imports neither
@@ -25,9 +26,12 @@ import sys
 from . import presets
 from .config import ModelConfig
 from .hf import from_hf_config
-from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, DTYPE_BITS, OPTIMIZERS, Compute, Setup, Workload
+from .options import (
+    ATTENTIONS, COMPUTE_DTYPES, DEVICES, DTYPE_BITS, OPTIMIZERS, PARAM_DTYPES, RECOMPUTE, SCHEDULES, Compute,
+    Parallelism, Setup, Workload,
+)
 from .pipeline import Estimate, count_params, estimate
-from .units import format_bytes
+from .units import format_bytes, parse_size
 
 #: Largest number of decimal digits accepted for an integer argument (a guard
 #: against pasting a file into --batch; any real size has far fewer).
@@ -151,6 +155,11 @@ def _params(args) -> str:
     return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share"))
 
 
+def _setup_fields(setup: Setup) -> dict:
+    """The setup's dtype, attention, device and optimizer (its parallel layout and hardware are reported apart)."""
+    return {k: v for k, v in setup.as_dict().items() if k not in ("parallel", "compute")}
+
+
 def _header(cfg: ModelConfig, est: Estimate) -> str:
     return (f"{cfg.name} ({cfg.model_type}): {est['parameters']:,} parameters; "
             f"batch {est.workload.batch}, sequence {est.workload.seq}\n"
@@ -161,13 +170,9 @@ def _bytes_row(label: str, n: int):
     return (label, f"{n:,}", format_bytes(n), format_bytes(n, binary=True))
 
 
-def _setup_json(setup: Setup) -> dict:
-    return {"dtype": setup.dtype, "attention": setup.attention, "device": setup.device, "optimizer": setup.optimizer}
-
-
 def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
-           **_setup_json(est.setup), "parameters": est["parameters"], "weights": est["weights"],
+           **_setup_fields(est.setup), "parameters": est["parameters"], "weights": est["weights"],
            "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
            "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
                                                           if "state" in est.info[k].tags},
@@ -214,7 +219,7 @@ def _activations(args) -> str:
     total = est["activations"]
     if args.json:
         return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch,
-                           "seq": est.workload.seq, **_setup_json(est.setup), "total": total,
+                           "seq": est.workload.seq, **_setup_fields(est.setup), "total": total,
                            "breakdown": breakdown})
     rows = [(est.label(f"activations/{k}"), f"{n:,}", _share(n, total)) for k, n in breakdown.items()]
     rows.append(("total saved for backward", f"{total:,}", "100.00 %"))
@@ -274,6 +279,102 @@ def _time(args) -> str:
               f"({args.dtype}, dense, vendor datasheet), {card.bandwidth_bytes_per_s / 10**9:,.0f} GB/s; "
               f"{tokens:,} training tokens; FLOPs predicted (the chapter Compute and time), not measured")
     return "\n".join([header, _table(rows, ("quantity", "value"))])
+def _add_parallel_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = Parallelism()
+    group = parser.add_argument_group("how the step is spread over devices (defaults: one device)")
+    group.add_argument("--dp", type=_integer("dp"), default=defaults.dp, help="data-parallel degree")
+    group.add_argument("--zero", type=_zero, default=defaults.zero,
+                       help="ZeRO stage: 0 (DDP), 1 (optimizer states sharded), 2 (and gradients), "
+                            "3 (and parameters: FSDP2 fully_shard)")
+    group.add_argument("--tp", type=_integer("tp"), default=defaults.tp, help="tensor-parallel degree")
+    group.add_argument("--sp", action="store_true", help="sequence parallelism (with --tp)")
+    group.add_argument("--cp", type=_integer("cp"), default=defaults.cp, help="context-parallel degree")
+    group.add_argument("--pp", type=_integer("pp"), default=defaults.pp, help="pipeline stages")
+    group.add_argument("--schedule", default=defaults.schedule, help=f"pipeline schedule: {', '.join(SCHEDULES)}")
+    group.add_argument("--virtual", type=_integer("virtual"), default=defaults.virtual,
+                       help="model chunks per stage (interleaved schedule)")
+    group.add_argument("--ep", type=_integer("ep"), default=defaults.ep, help="expert-parallel degree (divides --dp)")
+    group.add_argument("--microbatches", type=_integer("microbatches"), default=defaults.microbatches,
+                       help="micro-batches of --batch sequences per optimizer step (gradient accumulation, pipeline)")
+    group.add_argument("--recompute", default=defaults.recompute,
+                       help=f"activation recomputation: {', '.join(RECOMPUTE)} (default {defaults.recompute})")
+    group.add_argument("--offload", action="store_true", help="optimizer states in host memory")
+    group.add_argument("--no-reshard", dest="reshard", action="store_false",
+                       help="FSDP keeps each layer's gathered parameters from forward to backward")
+    group.add_argument("--param-dtype", default=defaults.param_dtype,
+                       help=f"dtype FSDP gathers parameters in: {', '.join(PARAM_DTYPES)} (reduction in fp32)")
+    group.add_argument("--gpu-memory", type=_size, default=None,
+                       help="memory of each device (80GiB, 24GB): say whether the step fits, and the largest "
+                            "micro-batch that does")
+
+
+def _zero(text: str) -> int:
+    if text.strip() not in ("0", "1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"zero must be one of 0, 1, 2, 3; got {text[:40]!r}")
+    return int(text)
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text, "gpu-memory")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _train(args) -> str:
+    from .ranks import device_estimates, largest_batch
+
+    cfg = _config(args)
+    workload, setup = _run(args)
+    parallel = Parallelism(dp=args.dp, zero=args.zero, tp=args.tp, sp=args.sp, cp=args.cp, pp=args.pp,
+                           schedule=args.schedule, virtual=args.virtual, ep=args.ep, microbatches=args.microbatches,
+                           recompute=args.recompute, offload=args.offload, reshard=args.reshard,
+                           param_dtype=args.param_dtype)
+    setup = setup.replace(parallel=parallel)
+    probe = estimate(cfg, workload, setup)
+    if probe.activations_note is not None:
+        raise ValueError(probe.activations_note)
+    devices = device_estimates(cfg, workload, setup)
+    peak = max(d.estimate["parallel/peak"] for d in devices)
+    fit = None
+    if args.gpu_memory is not None:
+        fit = {"gpu_memory": args.gpu_memory, "fits": peak <= args.gpu_memory,
+               "largest_microbatch": largest_batch(cfg, workload, setup, args.gpu_memory)}
+    if args.json:
+        ranks = [{"rank": d.rank, "data_parallel_rank": d.data_parallel_rank, "stage": d.stage, **d.reported(),
+                  "offloaded_optimizer_states": d.estimate["parallel/offloaded_optimizer_states"]} for d in devices]
+        out = {"model": cfg.name, "model_type": cfg.model_type, "batch": workload.batch, "seq": workload.seq,
+               **_setup_fields(setup), "parallel": {k: v for k, v in parallel.as_dict().items() if k != "rank"},
+               "devices": parallel.world, "parameters_total": probe["parameters"], "peak": peak, "ranks": ranks}
+        if fit is not None:
+            out.update(fit)
+        return json.dumps(out)
+    groups: dict[tuple, list[int]] = {}
+    for d in devices:
+        groups.setdefault(tuple(d.reported().values()), []).append(d.rank)
+    headers = ("ranks", "parameters", "gradients", "optimizer states", "activations", "peak")
+    rows = [(_rank_list(ranks), *(format_bytes(n, binary=True) for n in values)) for values, ranks in groups.items()]
+    lines = [_header(cfg, probe),
+             f"{parallel.world} devices: dp {parallel.dp} (ZeRO-{parallel.zero}), tp {parallel.tp}"
+             f"{' with sequence parallelism' if parallel.sp else ''}, cp {parallel.cp}, pp {parallel.pp} "
+             f"({parallel.schedule}), ep {parallel.ep}; {parallel.microbatches} micro-batch(es) of {workload.batch}; "
+             f"recomputation: {parallel.recompute}"
+             + ("; optimizer states offloaded to host memory" if parallel.offload else ""),
+             "per device, predicted by the per-device terms of everybyte.parallel (FSDP2 exact against "
+             "torch.distributed on the CPU; the rest predicted)",
+             _table(rows, headers)]
+    if fit is not None:
+        verdict = "fits" if fit["fits"] else "does not fit"
+        lines.append(f"largest peak {format_bytes(peak, binary=True)}: {verdict} in "
+                     f"{format_bytes(args.gpu_memory, binary=True)} per device; largest micro-batch that fits: "
+                     f"{fit['largest_microbatch']}")
+    return "\n".join(lines)
+
+
+def _rank_list(ranks: list[int]) -> str:
+    if len(ranks) > 1 and ranks == list(range(ranks[0], ranks[-1] + 1)):
+        return f"{ranks[0]}-{ranks[-1]}"
+    return ",".join(map(str, ranks)) if len(ranks) <= 6 else f"{ranks[0]},...,{ranks[-1]} ({len(ranks)})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,6 +419,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--attention", default="sdpa", help=f"{', '.join(ATTENTIONS)} (default sdpa)")
     t.add_argument("--json", action="store_true", help="print one JSON object (FLOPs, times in nanoseconds)")
     t.set_defaults(run=_time)
+
+    tr = sub.add_parser("train", help="memory of each device of a training step spread over devices")
+    _add_model_arguments(tr)
+    _add_run_arguments(tr)
+    _add_parallel_arguments(tr)
+    tr.add_argument("--json", action="store_true",
+                    help="print one JSON object; its 'ranks' has one object per device with integer bytes "
+                         "'parameters', 'gradients', 'optimizer_states', 'activations' and 'peak'")
+    tr.set_defaults(run=_train)
     return parser
 
 

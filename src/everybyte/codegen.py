@@ -11,9 +11,9 @@ once into code that does exact integer arithmetic:
   JavaScript this way).
 
 The expressions the accounting uses are integer polynomials of the symbols
-and references, ``floor``/``ceiling`` of a polynomial over a positive integer or
-a positive polynomial,
-``Piecewise`` on ``Eq``/``Ne`` of a symbol and an integer, and ``Max``.
+and references, ``floor``/``ceiling`` of a polynomial over a positive integer,
+a product of positive integer symbols or a nonnegative term, ``Piecewise`` on
+``Eq``/``Ne`` and on ``<``, ``<=``, ``>``, ``>=``, ``Max`` and ``Min``.
 Anything else is refused when the code is generated, so nothing can be
 printed that does not evaluate exactly.
 
@@ -23,6 +23,7 @@ formula; a test fails while the committed file differs from a fresh one.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import sys
@@ -70,6 +71,13 @@ class Printer:
 
     def maximum(self, items: list[str]) -> str:
         return f"max({', '.join(items)})"
+
+    def minimum(self, items: list[str]) -> str:
+        return f"min({', '.join(items)})"
+
+    def compare(self, left: str, right: str, operator: str) -> str:
+        """``left < right`` and the like (``operator`` is one of ``<``, ``<=``, ``>``, ``>=``)."""
+        return f"{left} {operator} {right}"
 
     # --- the walk ------------------------------------------------------------------
 
@@ -120,15 +128,17 @@ class Printer:
             return self.power(inner, int(exponent))
         if isinstance(expr, (sp.floor, sp.ceiling)):
             numerator, denominator = sp.fraction(sp.together(expr.args[0]))
-            if not (denominator.is_Integer or denominator.is_nonnegative):
-                raise ValueError(f"cannot print {expr}: the denominator must be positive")
-            if denominator.is_Integer and denominator <= 0:
-                raise ValueError(f"cannot print {expr}: the denominator must be positive")
+            # A positive integer, a product of positive integer symbols (sizes, device
+            # counts), or a nonnegative integer term the caller knows is never 0.
+            if not (_positive_integer_product(denominator) or (denominator.is_integer and denominator.is_nonnegative
+                                                               and not denominator.is_Integer)):
+                raise ValueError(f"cannot print {expr}: the denominator must be a positive integer or a product of "
+                                 "positive integer symbols")
             numerator_text = self.print(sp.expand(numerator))
             if denominator == 1:
                 return numerator_text
             denominator_text = self.print(denominator)
-            if not (denominator.is_Integer or denominator.is_Symbol):
+            if not (denominator.is_Integer or denominator.is_Symbol):  # a product: parenthesised
                 denominator_text = f"({denominator_text})"
             if isinstance(expr, sp.floor):
                 return self.floor_division(numerator_text, denominator_text)
@@ -143,12 +153,30 @@ class Printer:
             return text
         if isinstance(expr, sp.Max):
             return self.maximum([self.print(a) for a in expr.args])
+        if isinstance(expr, sp.Min):
+            return self.minimum([self.print(a) for a in expr.args])
         raise ValueError(f"cannot print {type(expr).__name__} ({expr}) as exact integer code")
 
     def condition(self, condition) -> str:
         if isinstance(condition, (sp.Eq, sp.Ne)):
             return self.equals(self.print(condition.lhs), self.print(condition.rhs), isinstance(condition, sp.Eq))
+        if isinstance(condition, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            return self.compare(self.print(condition.lhs), self.print(condition.rhs), condition.rel_op)
         raise ValueError(f"cannot print the condition {condition}")
+
+
+def _positive_integer_product(expr) -> bool:
+    """Whether ``expr`` is a positive integer, or a product of positive integer symbols (and powers of them)."""
+    for factor in sp.Mul.make_args(expr):
+        base, exponent = factor.as_base_exp()
+        if not (exponent.is_Integer and exponent > 0):
+            return False
+        if base.is_Integer:
+            if base <= 0:
+                return False
+        elif not (base.is_Symbol and base.is_positive and base.is_integer):
+            return False
+    return True
 
 
 def _inputs(exprs) -> list[str]:
@@ -184,6 +212,9 @@ class JavaScriptPrinter(Printer):
 
     def maximum(self, items: list[str]) -> str:
         return f"_max({', '.join(items)})"
+
+    def minimum(self, items: list[str]) -> str:
+        return f"_min({', '.join(items)})"
 
 
 #: The parts of a family's terms, in evaluation order: what the model alone
@@ -231,6 +262,11 @@ class _Plan:
         return [self.parts_of[family][p] for p in wanted if p in self.parts_of[family]]
 
 
+@functools.lru_cache(maxsize=1)
+def _plan() -> _Plan:
+    return _Plan()
+
+
 def python_source() -> str:
     """The text of ``everybyte/_generated.py``.
 
@@ -238,7 +274,7 @@ def python_source() -> str:
     whose code is the same for several families (their tensor tables agree) is
     printed once and shared.
     """
-    printer, plan = Printer(), _Plan()
+    printer, plan = Printer(), _plan()
     out = [
         '"""Generated by everybyte.codegen from the package\'s SymPy terms: do not edit.',
         "",
@@ -275,7 +311,7 @@ def javascript_source() -> str:
     Every input value must be a BigInt; every result is one.  The script sets
     ``globalThis.everybyteTerms`` (a browser's ``window``, or Node's global).
     """
-    printer, plan = JavaScriptPrinter(), _Plan()
+    printer, plan = JavaScriptPrinter(), _plan()
     out = [
         "// Generated by everybyte.codegen from the package's SymPy terms: do not edit.",
         "// Refresh with `make generate`; tests/test_generated.py fails while this file differs from a fresh one.",
@@ -283,6 +319,7 @@ def javascript_source() -> str:
         "(function (root) {",
         '  "use strict";',
         "  const _max = (...xs) => xs.reduce((a, b) => (b > a ? b : a));",
+        "  const _min = (...xs) => xs.reduce((a, b) => (b < a ? b : a));",
         "  const _floorDiv = (a, b) => { const q = a / b; return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q; };",
         "  const _ceilDiv = (a, b) => -_floorDiv(-a, b);",
         "  // Per family: [key, label, unit, tags, section, needs a workload and setup] for every term, in order.",

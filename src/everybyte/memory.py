@@ -26,7 +26,7 @@ from . import activations
 from . import validation as check
 from .config import ModelConfig
 from .options import DTYPE_BITS, OPTIMIZERS
-from .symbols import B, L, N, S, V, b_dtype, b_opt, b_opt_tensor, b_param, d_head, d_model, h, h_kv
+from .symbols import B, L, N, S, V, adamw_8bit, b_dtype, b_opt, b_opt_tensor, b_param, d_head, d_model, h, h_kv
 from .terms import Term, ref
 
 # --- storage types --------------------------------------------------------------------
@@ -94,7 +94,10 @@ def steady_state_terms(optimizer: str = "adamw") -> dict[str, sp.Expr]:
 
     check.choice("optimizer", optimizer, OPTIMIZERS)
     chosen = OPTIMIZERS[optimizer]
-    subs = {ref("parameters"): N, b_opt: chosen.state_bytes, b_opt_tensor: 0}
+    if chosen.blockwise_8bit:
+        raise ValueError("optimizer must keep whole-byte states per parameter for chapter 7's formula; "
+                         f"{optimizer!r} is blockwise (see everybyte.parallel)")
+    subs = {ref("parameters"): N, b_opt: chosen.state_bytes, b_opt_tensor: 0, adamw_8bit: 0}
     terms = {}
     for term in STATE_TERMS:
         if term.key == "training/buffers":

@@ -40,6 +40,8 @@ class Optimizer(Record):
     state_bytes: int
     per_tensor_bytes: int
     update_temporaries: int
+    #: bitsandbytes' blockwise 8-bit states (their bytes are a term of everybyte.parallel).
+    blockwise_8bit: bool = False
 
 
 #: The one optimizer registry.
@@ -49,6 +51,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
         Optimizer("adamw", "AdamW", state_bytes=8, per_tensor_bytes=4, update_temporaries=2),
         Optimizer("sgd_momentum", "SGD with momentum", state_bytes=4, per_tensor_bytes=0, update_temporaries=0),
         Optimizer("sgd", "plain SGD", state_bytes=0, per_tensor_bytes=0, update_temporaries=0),
+        Optimizer("adamw8bit", "AdamW8bit (bitsandbytes, blockwise 8-bit states)", state_bytes=0,
+                  per_tensor_bytes=0, update_temporaries=0, blockwise_8bit=True),
     )
 }
 
@@ -104,6 +108,88 @@ class Compute(Record):
             raise ValueError(f"gpu {self.gpu} has no {dtype} peak in the table; it lists {', '.join(card.peak_flops)}")
         return {"F_peak": card.peak_flops[dtype], "W_bw": card.bandwidth_bytes_per_s, "n_devices": self.devices,
                 "mfu_bp": round(self.mfu * 10_000), "D_train": self.tokens}
+#: Activation recomputation: none, selective (Korthikanti et al.: the attention core), full (a
+#: checkpoint per layer, as transformers' gradient_checkpointing_enable).
+RECOMPUTE: tuple[str, ...] = ("none", "selective", "full")
+#: Pipeline schedules: GPipe, 1F1B (PipeDream-Flush) and interleaved 1F1B (Narayanan et al. 2021).
+SCHEDULES: tuple[str, ...] = ("1f1b", "gpipe", "interleaved")
+#: Dtypes of gathered parameters under FSDP's mixed-precision policy (reduction stays fp32).
+PARAM_DTYPES: tuple[str, ...] = ("fp32", "bf16")
+
+
+class Parallelism(Record):
+    """How one training step is spread over devices (chapter "Training across many devices").
+
+    ``dp`` data-parallel degree, ``zero`` the ZeRO stage (0: DDP; 1 optimizer states,
+    2 and gradients, 3 and parameters sharded: FSDP2's ``fully_shard``), ``tp``
+    tensor-parallel degree (``sp``: with sequence parallelism), ``cp`` context-parallel
+    degree, ``pp`` pipeline stages with ``schedule`` and ``virtual`` chunks per stage,
+    ``ep`` expert-parallel degree (a divisor of ``dp``), ``microbatches`` per optimizer
+    step (each of the workload's batch), ``recompute`` one of :data:`RECOMPUTE`,
+    ``offload`` optimizer states in host memory, ``reshard`` FSDP's
+    ``reshard_after_forward``, ``param_dtype`` the dtype FSDP gathers parameters in,
+    and ``rank`` the device whose terms :meth:`symbol_values` describes (tensor-parallel
+    index fastest, then context-parallel, data-parallel, pipeline stage).
+    """
+
+    dp: int = 1
+    zero: int = 0
+    tp: int = 1
+    sp: bool = False
+    cp: int = 1
+    pp: int = 1
+    schedule: str = "1f1b"
+    virtual: int = 1
+    ep: int = 1
+    microbatches: int = 1
+    recompute: str = "none"
+    offload: bool = False
+    reshard: bool = True
+    param_dtype: str = "fp32"
+    rank: int = 0
+
+    def __post_init__(self):
+        for name in ("dp", "tp", "cp", "pp", "virtual", "ep", "microbatches"):
+            object.__setattr__(self, name, check.positive_int(name, getattr(self, name)))
+        object.__setattr__(self, "zero", check.non_negative_int("zero", self.zero))
+        if self.zero > 3:
+            raise ValueError(f"zero must be one of 0, 1, 2, 3 (the ZeRO stage); got {self.zero}")
+        for name in ("sp", "offload", "reshard"):
+            check.boolean(name, getattr(self, name))
+        check.choice("recompute", self.recompute, RECOMPUTE)
+        check.choice("schedule", self.schedule, SCHEDULES)
+        check.choice("param_dtype", self.param_dtype, PARAM_DTYPES)
+        if self.virtual > 1 and self.schedule != "interleaved":
+            raise ValueError(f"virtual must be 1 unless schedule is 'interleaved'; got virtual={self.virtual}")
+        if self.dp % self.ep:
+            raise ValueError(f"ep must divide dp (experts are sharded over data-parallel devices); got ep={self.ep}, "
+                             f"dp={self.dp}")
+        object.__setattr__(self, "rank", check.non_negative_int("rank", self.rank))
+        if self.rank >= self.world:
+            raise ValueError(f"rank must be below the number of devices dp*tp*cp*pp={self.world}; got {self.rank}")
+
+    @property
+    def world(self) -> int:
+        """Devices in all: ``dp * tp * cp * pp``."""
+        return self.dp * self.tp * self.cp * self.pp
+
+    def coordinates(self, rank: int | None = None) -> dict[str, int]:
+        """The data-parallel index and pipeline stage of ``rank`` (default: :attr:`rank`)."""
+        rank = self.rank if rank is None else rank
+        inner = rank // (self.tp * self.cp)
+        return {"i_dp": inner % self.dp, "i_pp": inner // self.dp}
+
+    def symbol_values(self) -> dict[str, int]:
+        """Values of the parallelism symbols, by name (see :mod:`everybyte.parallel`)."""
+        return {
+            "N_d": self.dp, "t": self.tp, "N_cp": self.cp, "N_pp": self.pp, "N_ep": self.ep,
+            "n_micro": self.microbatches, "n_virtual": self.virtual, **self.coordinates(),
+            "z_1": int(self.zero >= 1), "z_2": int(self.zero >= 2), "z_3": int(self.zero == 3),
+            "x_reshard": int(self.reshard), "b_gather": 4 if self.param_dtype == "fp32" else 2,
+            "x_sp": int(self.sp), "r_full": int(self.recompute == "full"),
+            "r_sel": int(self.recompute == "selective"), "x_gpipe": int(self.schedule == "gpipe"),
+            "x_interleaved": int(self.schedule == "interleaved"), "x_offload": int(self.offload),
+        }
 
 
 class Setup(Record):
@@ -112,13 +198,15 @@ class Setup(Record):
     ``dtype``: ``fp32``, or ``bf16``/``fp16`` autocast with fp32 weights for
     training (the weights, KV cache and logits of inference are in this dtype);
     ``attention``: ``eager`` or ``sdpa``; ``device``: ``cpu`` or ``cuda``;
-    ``optimizer``: a key of :data:`OPTIMIZERS`.
+    ``optimizer``: a key of :data:`OPTIMIZERS`; ``parallel``: how the step is spread
+    over devices (a :class:`Parallelism`; one device by default).
     """
 
     dtype: str = "fp32"
     attention: str = "eager"
     device: str = "cpu"
     optimizer: str = "adamw"
+    parallel: Parallelism = Parallelism()
     compute: Compute = Compute()
 
     def __post_init__(self):
@@ -128,6 +216,7 @@ class Setup(Record):
         check.choice("optimizer", self.optimizer, OPTIMIZERS)
         check.instance("compute", self.compute, Compute, "an everybyte.options.Compute(gpu=..., devices=..., mfu=...)")
         self.compute.symbol_values(self.dtype)  # the card must list this dtype
+        check.instance("parallel", self.parallel, Parallelism, "an everybyte.options.Parallelism(dp=..., zero=..., ...)")
 
     def symbol_values(self) -> dict[str, int]:
         """Values of the setup symbols, by symbol name."""
@@ -143,6 +232,8 @@ class Setup(Record):
             "b_opt_tensor": optimizer.per_tensor_bytes,
             "n_opt_tmp": optimizer.update_temporaries,
             **self.compute.symbol_values(self.dtype),
+            "x_opt8": int(optimizer.blockwise_8bit),
+            **self.parallel.symbol_values(),
         }
 
     def describe(self) -> str:

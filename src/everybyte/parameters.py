@@ -74,7 +74,10 @@ class Tensor:
     """One parameter tensor of the real code: its elements, how often it occurs, whether it is there.
 
     ``group`` is the key of the count term it belongs to; ``present`` is a 0/1
-    expression of the layout switches (1: always there).
+    expression of the layout switches (1: always there); ``rows`` is the size
+    of its first dimension as ``nn.Linear`` and ``nn.Embedding`` store it
+    (``None``: a 1-d tensor, ``numel``), which FSDP shards and pads
+    (:mod:`everybyte.parallel`; :data:`INPUT_MAJOR_ROWS` for GPT-2's Conv1D).
     """
 
     name: str
@@ -82,6 +85,7 @@ class Tensor:
     numel: sp.Expr
     count: sp.Expr = sp.Integer(1)
     present: sp.Expr = sp.Integer(1)
+    rows: sp.Expr | None = None
 
 
 _q = h * d_head
@@ -95,29 +99,32 @@ _norm_bias = norm_width - 1  # LayerNorm has a bias tensor, RMSNorm none
 #: projections are one fused tensor where ``f_qkv = 1``; the experts of a layer
 #: are two 3-d tensors (gate and up fused) where ``f_exp = 1``.
 DECODER: tuple[Tensor, ...] = (
-    Tensor("embed_tokens", "token_embedding", V * d_model),
-    Tensor("embed_positions", "position_embedding", P * d_model, present=learned_positions),
-    Tensor("attention.q", "attention_weights", _q * d_model, L, _unfused_qkv),
-    Tensor("attention.k", "attention_weights", _kv * d_model, L, _unfused_qkv),
-    Tensor("attention.v", "attention_weights", _kv * d_model, L, _unfused_qkv),
-    Tensor("attention.qkv", "attention_weights", (_q + 2 * _kv) * d_model, L, fused_qkv),
+    Tensor("embed_tokens", "token_embedding", V * d_model, rows=V),
+    Tensor("embed_positions", "position_embedding", P * d_model, present=learned_positions, rows=P),
+    Tensor("attention.q", "attention_weights", _q * d_model, L, _unfused_qkv, rows=_q),
+    Tensor("attention.k", "attention_weights", _kv * d_model, L, _unfused_qkv, rows=_kv),
+    Tensor("attention.v", "attention_weights", _kv * d_model, L, _unfused_qkv, rows=_kv),
+    Tensor("attention.qkv", "attention_weights", (_q + 2 * _kv) * d_model, L, fused_qkv, rows=_q + 2 * _kv),
     Tensor("attention.q.bias", "attention_biases", _q, L, bias_qkv * _unfused_qkv),
     Tensor("attention.k.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
     Tensor("attention.v.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
     Tensor("attention.qkv.bias", "attention_biases", _q + 2 * _kv, L, bias_qkv * fused_qkv),
-    Tensor("attention.o", "attention_weights", d_model * _q, L),
+    Tensor("attention.o", "attention_weights", d_model * _q, L, rows=d_model),
     Tensor("attention.o.bias", "attention_biases", d_model, L, bias_o),
-    Tensor("mlp.gate", "feed_forward_weights", d_ff * d_model, L * n_experts, gated * _unfused_experts),
-    Tensor("mlp.up", "feed_forward_weights", d_ff * d_model, L * n_experts, _unfused_experts),
-    Tensor("mlp.down", "feed_forward_weights", d_model * d_ff, L * n_experts, _unfused_experts),
+    Tensor("mlp.gate", "feed_forward_weights", d_ff * d_model, L * n_experts, gated * _unfused_experts, d_ff),
+    Tensor("mlp.up", "feed_forward_weights", d_ff * d_model, L * n_experts, _unfused_experts, d_ff),
+    Tensor("mlp.down", "feed_forward_weights", d_model * d_ff, L * n_experts, _unfused_experts, d_model),
     Tensor("mlp.gate.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * gated * _unfused_experts),
     Tensor("mlp.up.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * _unfused_experts),
     Tensor("mlp.down.bias", "feed_forward_biases", d_model, L * n_experts, bias_ff * _unfused_experts),
-    Tensor("experts.gate_up", "feed_forward_weights", n_experts * (1 + gated) * d_ff * d_model, L, fused_experts),
-    Tensor("experts.down", "feed_forward_weights", n_experts * d_model * d_ff, L, fused_experts),
-    Tensor("experts.gate_up.bias", "feed_forward_biases", n_experts * (1 + gated) * d_ff, L, bias_ff * fused_experts),
-    Tensor("experts.down.bias", "feed_forward_biases", n_experts * d_model, L, bias_ff * fused_experts),
-    Tensor("router", "router", n_experts * d_model, L, router),
+    Tensor("experts.gate_up", "feed_forward_weights", n_experts * (1 + gated) * d_ff * d_model, L, fused_experts,
+           rows=n_experts),
+    Tensor("experts.down", "feed_forward_weights", n_experts * d_model * d_ff, L, fused_experts, rows=n_experts),
+    Tensor("experts.gate_up.bias", "feed_forward_biases", n_experts * (1 + gated) * d_ff, L, bias_ff * fused_experts,
+           rows=n_experts),
+    Tensor("experts.down.bias", "feed_forward_biases", n_experts * d_model, L, bias_ff * fused_experts,
+           rows=n_experts),
+    Tensor("router", "router", n_experts * d_model, L, router, rows=n_experts),
     # Two norms per layer (before attention, before the feed-forward block);
     # parallel-residual layers (GPT-NeoX) still have two.
     Tensor("norm_1", "layer_norms", d_model, L),
@@ -126,8 +133,22 @@ DECODER: tuple[Tensor, ...] = (
     Tensor("norm_2.bias", "layer_norms", d_model, L, _norm_bias),
     Tensor("final_norm", "final_norm", d_model, present=final_norm),
     Tensor("final_norm.bias", "final_norm", d_model, present=final_norm * _norm_bias),
-    Tensor("lm_head", "output_layer", V * d_model, present=untied),
+    Tensor("lm_head", "output_layer", V * d_model, present=untied, rows=V),
 )
+
+#: Families whose real code stores some weights input-major (GPT-2's ``Conv1D``:
+#: ``(in_features, out_features)``): the first-dimension sizes that differ from
+#: the table's ``rows``, by tensor name.
+INPUT_MAJOR_ROWS: dict[str, dict[str, sp.Expr]] = {
+    "gpt2": {"attention.qkv": d_model, "attention.o": _q, "mlp.up": d_model, "mlp.down": d_ff},
+}
+
+
+def first_dimension(tensor: Tensor, family: str) -> sp.Expr:
+    """Size of ``tensor``'s first dimension in ``family``'s real code (its elements for a 1-d tensor)."""
+    rows = INPUT_MAJOR_ROWS.get(family, {}).get(tensor.name, tensor.rows)
+    return tensor.numel if rows is None else rows
+
 
 #: The tensor table of each family (:data:`everybyte.families.FAMILIES`).
 TABLES: dict[str, tuple[Tensor, ...]] = {"gpt2": DECODER, "llama": DECODER, "gpt_neox": DECODER, "mixtral": DECODER}
@@ -178,6 +199,21 @@ def tensors(config: ModelConfig) -> list[tuple[str, str, int]]:
     for tensor in TABLES[config.family.name]:
         if exact(tensor.present, values):
             out += [(tensor.name, tensor.group, exact(tensor.numel, values))] * exact(tensor.count, values)
+    return out
+
+
+def tensor_shapes(config: ModelConfig) -> list[tuple[str, int, int]]:
+    """``(name, elements, first dimension)`` of every parameter tensor of ``config``, as :func:`tensors`."""
+    from .evaluate import exact
+    from .validation import model_config
+
+    values = model_config("config", config).values()
+    family = config.family.name
+    out = []
+    for tensor in TABLES[family]:
+        if exact(tensor.present, values):
+            shape = (tensor.name, exact(tensor.numel, values), exact(first_dimension(tensor, family), values))
+            out += [shape] * exact(tensor.count, values)
     return out
 
 

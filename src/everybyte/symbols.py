@@ -119,6 +119,38 @@ N_teacher = sp.Symbol("N_teacher", **_COUNT)
 g = sp.Symbol("g", **_COUNT)
 density = sp.Symbol("density", positive=True)
 
+# Training across devices (chapter "Training across many devices", everybyte.parallel).
+#: Pipeline stages, context-parallel and expert-parallel degrees, micro-batches per
+#: optimizer step, model chunks per pipeline stage (interleaved schedule).
+N_pp = sp.Symbol("N_pp", **_COUNT)
+N_cp = sp.Symbol("N_cp", **_COUNT)
+N_ep = sp.Symbol("N_ep", **_COUNT)
+n_micro = sp.Symbol("n_micro", **_COUNT)
+n_virtual = sp.Symbol("n_virtual", **_COUNT)
+#: The rank a per-device term is evaluated for: its data-parallel index and its pipeline stage.
+i_dp = sp.Symbol("i_dp", **_SWITCH)
+i_pp = sp.Symbol("i_pp", **_SWITCH)
+#: ZeRO switches: 1 when optimizer states (stage 1), gradients (2), parameters (3) are sharded.
+zero_1 = sp.Symbol("z_1", **_SWITCH)
+zero_2 = sp.Symbol("z_2", **_SWITCH)
+zero_3 = sp.Symbol("z_3", **_SWITCH)
+#: 1 when FSDP frees each layer's gathered parameters after its forward (reshard_after_forward).
+reshard = sp.Symbol("x_reshard", **_SWITCH)
+#: Bytes per element of gathered (unsharded) parameters: 4, or 2 under a bf16 mixed-precision policy.
+b_gather = sp.Symbol("b_gather", **_COUNT)
+#: 1 with sequence parallelism (Korthikanti et al.): the replicated activations of a layer split over t.
+sequence_parallel = sp.Symbol("x_sp", **_SWITCH)
+#: Activation recomputation: full (each layer's input only), selective (the attention core).
+recompute_full = sp.Symbol("r_full", **_SWITCH)
+recompute_selective = sp.Symbol("r_sel", **_SWITCH)
+#: Pipeline schedules: GPipe (all micro-batches in flight) and interleaved 1F1B; 1F1B when both are 0.
+gpipe = sp.Symbol("x_gpipe", **_SWITCH)
+interleaved = sp.Symbol("x_interleaved", **_SWITCH)
+#: 1 when the optimizer states live in host memory (optimizer offload).
+offload = sp.Symbol("x_offload", **_SWITCH)
+#: 1 for bitsandbytes' blockwise 8-bit AdamW (AdamW8bit).
+adamw_8bit = sp.Symbol("x_opt8", **_SWITCH)
+
 # Scaling laws
 alpha = sp.Symbol("alpha", positive=True)
 gain = sp.Symbol("gain", positive=True)
@@ -193,6 +225,25 @@ NOTATION: tuple[Notation, ...] = (
     Notation(mfu_bp, "mfu", "model FLOPs utilisation in basis points: 4000 is 40 % of the peak"),
     Notation(t, "tensor_parallel", "tensor-parallel degree: GPUs one layer is split across"),
     Notation(N_d, "data_parallel", "data-parallel degree: GPUs that share optimizer state under ZeRO"),
+    Notation(N_pp, "pipeline_parallel", "pipeline stages: GPUs the layers are split across, in order"),
+    Notation(N_cp, "context_parallel", "context-parallel degree: GPUs one sequence is split across"),
+    Notation(N_ep, "expert_parallel", "expert-parallel degree: GPUs the experts of a layer are split across"),
+    Notation(n_micro, "microbatches", "micro-batches per optimizer step (gradient accumulation, pipeline)"),
+    Notation(n_virtual, "virtual_stages", "model chunks per pipeline stage under the interleaved schedule"),
+    Notation(i_dp, "data_parallel_rank", "the data-parallel index of the device a term is evaluated for"),
+    Notation(i_pp, "pipeline_stage", "the pipeline stage of the device a term is evaluated for (0 first)"),
+    Notation(zero_1, "ZeRO stage >= 1", "1 if optimizer states are sharded over the data-parallel devices"),
+    Notation(zero_2, "ZeRO stage >= 2", "1 if gradients are sharded too"),
+    Notation(zero_3, "ZeRO stage 3", "1 if parameters are sharded too (FSDP)"),
+    Notation(reshard, "reshard_after_forward", "1 if FSDP frees a layer's gathered parameters after its forward"),
+    Notation(b_gather, "gathered bytes", "bytes per element of gathered parameters (4; 2 with bf16 mixed precision)"),
+    Notation(sequence_parallel, "sequence parallel", "1 if the replicated activations are split over t as well"),
+    Notation(recompute_full, "full recomputation", "1 if each layer keeps only its input and is recomputed"),
+    Notation(recompute_selective, "selective recomputation", "1 if the attention core is recomputed"),
+    Notation(gpipe, "GPipe", "1 for the GPipe schedule (every micro-batch in flight)"),
+    Notation(interleaved, "interleaved", "1 for the interleaved 1F1B schedule"),
+    Notation(offload, "offload", "1 if the optimizer states live in host memory"),
+    Notation(adamw_8bit, "AdamW8bit", "1 for bitsandbytes' blockwise 8-bit AdamW"),
     Notation(g, "group_size", "weights sharing one quantization scale"),
     Notation(density, "density", "fraction of weights a pruned model keeps"),
     Notation(N_teacher, "teacher", "parameters of the teacher model in distillation"),

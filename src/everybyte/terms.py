@@ -105,8 +105,8 @@ def _substitute(expr: sp.Expr, mapping: dict) -> sp.Expr:
     if not expr.args:
         return expr
     args = [_substitute(a, mapping) for a in expr.args]
-    if isinstance(expr, sp.Max):
-        return sp.Max(*args, evaluate=False)
+    if isinstance(expr, (sp.Max, sp.Min)):
+        return expr.func(*args, evaluate=False)
     return expr.func(*args)
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .symbols import B, S, V, b_opt, b_opt_tensor, d_model, d_rot, n_opt_temporaries, untied
+from .symbols import B, S, V, adamw_8bit, b_opt, b_opt_tensor, d_model, d_rot, n_opt_temporaries, untied
 from .terms import Term, ref
 
 SECTION = "sec-training-step"
@@ -55,7 +55,7 @@ STATE_TERMS: list[Term] = [
     _t("training/buffers", "buffers (rotary frequencies, fp32)", 2 * 4 * sp.floor(d_rot / 2), ("state",)),
     _t("training/gradients", "gradients (fp32)", 4 * N_ref, ("state",)),
     _t("training/optimizer_states", "optimizer states",
-       b_opt * N_ref + b_opt_tensor * ref("parameter_tensors"), ("state",)),
+       b_opt * N_ref + b_opt_tensor * ref("parameter_tensors") + adamw_8bit * ref("optimizer_8bit_states"), ("state",)),
     _t("training/input_ids", "input token ids (int64, made before the step)", 8 * B * S, ("state",)),
 ]
 
