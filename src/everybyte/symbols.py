@@ -112,6 +112,13 @@ density = sp.Symbol("density", positive=True)
 # Scaling laws
 alpha = sp.Symbol("alpha", positive=True)
 gain = sp.Symbol("gain", positive=True)
+#: Tokens a model is trained on (chapter 9's compute budget ``6 N D_train``).
+D_train = sp.Symbol("D_train", positive=True, integer=True)
+
+#: The article's own "input dimension" ``D`` in its ``8BD`` (chapter 7 shows it
+#: can only be the sequence length ``S``).  Named apart from ``D_train``: the
+#: article's letter, kept only to quote the article.
+D_article = sp.Symbol("D_article", positive=True, integer=True)
 
 #: Abbreviation used by the article and by Korthikanti et al.: elements of one
 #: (B, S, d_model) activation.  Formulas in the package are written in the base
@@ -145,7 +152,7 @@ NOTATION: tuple[Notation, ...] = (
     Notation(d_head, "head_dim", "width of one attention head (d_model / h unless a config says otherwise)"),
     Notation(d_rot, "rotary channels", "channels of each head that rotary position embeddings turn"),
     Notation(n_experts, "n_experts", "feed-forward experts per layer in a mixture of experts (1 for a dense model)"),
-    Notation(k_experts, "experts_per_token", "experts each token is routed through"),
+    Notation(k_experts, "experts_per_token", "experts each token is routed through (the only k of the book)"),
     Notation(bias_qkv, "qkv bias", "1 if the query, key and value projections have biases, else 0"),
     Notation(bias_o, "output bias", "1 if the attention output projection has a bias, else 0"),
     Notation(bias_ff, "mlp bias", "1 if the feed-forward layers have biases, else 0"),
@@ -184,6 +191,8 @@ NOTATION: tuple[Notation, ...] = (
     Notation(N_student, "student", "parameters of the student model in distillation"),
     Notation(alpha, "alpha", "scaling exponent of performance in N"),
     Notation(gain, "gain", "factor by which performance should improve (1.1 for 10 %)"),
+    Notation(D_train, "training tokens", "tokens seen in training (Chinchilla's D; the compute budget is about 6 N D_train)"),
+    Notation(D_article, "the article's D", "the article's 'input dimension' in its 8BD, quoted only: the token ids are (B, S), so it is S"),
 )
 
 #: Every symbol by its name (the names the generated evaluators use).
