@@ -144,7 +144,8 @@ def _term_text(term: sp.Expr) -> str:
     parts = [str(base) + (str(exp).translate(_SUPERSCRIPT) if exp != 1 else "") for base, exp in powers if base != 1]
     text = ""
     for part in parts:  # a name longer than one letter is set apart by a dot: 2BSL·d_model
-        text += ("·" if text and (len(part.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹")) > 1 or len(text) > 1 and "_" in text) else "") + part
+        long_name = len(part.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹")) > 1 or len(text) > 1 and "_" in text
+        text += ("·" if text and long_name else "") + part
     return (str(coefficient) if coefficient != 1 or not text else "") + text
 
 

@@ -191,8 +191,10 @@ NOTATION: tuple[Notation, ...] = (
     Notation(N_student, "student", "parameters of the student model in distillation"),
     Notation(alpha, "alpha", "scaling exponent of performance in N"),
     Notation(gain, "gain", "factor by which performance should improve (1.1 for 10 %)"),
-    Notation(D_train, "training tokens", "tokens seen in training (Chinchilla's D; the compute budget is about 6 N D_train)"),
-    Notation(D_article, "the article's D", "the article's 'input dimension' in its 8BD, quoted only: the token ids are (B, S), so it is S"),
+    Notation(D_train, "training tokens",
+             "tokens seen in training (Chinchilla's D; the compute budget is about 6 N D_train)"),
+    Notation(D_article, "the article's D",
+             "the article's 'input dimension' in its 8BD, quoted only: the token ids are (B, S), so it is S"),
 )
 
 #: Every symbol by its name (the names the generated evaluators use).
