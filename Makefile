@@ -76,17 +76,18 @@ test: browser venv
 	@$(MAKE) --no-print-directory unit nbval book-strict check-html
 	@echo "make test: all checks passed"
 
-# The browser check needs Chromium: install it where that is possible (root with
-# apt, as on CI), otherwise stop at once with one line saying what to install.
+# The browser check needs Chromium and a CJK font (the pages quote the seed's Chinese
+# terms): install them where that is possible (root with apt, as on CI), otherwise
+# stop at once with one line saying what to install.
 browser:
-	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	@if [ -x "$(CHROMIUM)" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing Chromium and CJK fonts for the browser check (apt-get)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 		[ -x "$(CHROMIUM)" ] || { echo "installed Debian's chromium, but there is no browser at CHROMIUM=$(CHROMIUM)"; exit 1; }; \
 	else \
-		echo "make test needs Chromium at $(CHROMIUM) for its browser check: install Debian's chromium package (apt-get install chromium) or set CHROMIUM=/path/to/chromium"; \
+		echo "make test needs Chromium at $(CHROMIUM) and a CJK font for its browser check: install Debian's chromium and fonts-noto-cjk packages (apt-get install chromium fonts-noto-cjk) or set CHROMIUM=/path/to/chromium"; \
 		exit 1; \
 	fi
 
@@ -111,9 +112,10 @@ check-html: venv browser
 	@echo "== built HTML in headless Chromium (offline)"
 	CHROMIUM=$(CHROMIUM) $(BIN)/python tests/browser/check_html.py _build/html
 
-# The picture in README.md: a chapter page as built, 1280x1600, after MathJax ran.
-SCREENSHOT_PAGE ?= notebooks/01_llm_and_parameters.html
-screenshot: book
+# The picture in README.md: a chapter page as built, 1280x1600, after MathJax ran; the
+# worked example shows the seed's Chinese unit 亿, so the CJK font must be there.
+SCREENSHOT_PAGE ?= notebooks/04_worked_example.html
+screenshot: browser book
 	@profile=$$(mktemp -d); trap 'rm -rf "$$profile"' EXIT; \
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \

@@ -144,20 +144,10 @@ def saved_tensor_bytes(model, batch: int, seq: int, *, dtype: str = "fp32", seed
     return sum(s.nbytes for s in saved_tensors(model, batch, seq, dtype=dtype, seed=seed))
 
 
-def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32", optimizer: str = "adamw",
-                             fake: bool = False, seed: int = 0) -> int:
-    """Peak bytes of one training step: forward, backward and optimizer step.
+def _training_step(model, batch: int, seq: int, dtype: str, optimizer: str, seed: int):
+    """The optimizer and a ``step(mark)`` closure: forward, backward, optimizer step, ``zero_grad(set_to_none=True)``.
 
-    On the CPU with PyTorch's ``MemTracker`` (``fake=True`` runs it under
-    ``FakeTensorMode``, for models too large to allocate); on CUDA with
-    ``torch.cuda.max_memory_allocated``.  The optimizer's states are created
-    by a first step before the measured one (so the measured step is a steady
-    one); gradients are set to ``None`` between steps, as ``zero_grad`` does.
-
-    With ``fake=True`` build the model on the meta device or under
-    ``FakeTensorMode``.  Seen in chapter 13: in bf16 the fake run equals the
-    real one; in fp32 it counts the fp32 weights of the linear layers once
-    more (cause not traced), so use it for bf16/fp16 only.
+    ``mark(phase)`` is called with ``"forward"``, ``"backward"`` and ``"optimizer"`` as each phase begins.
     """
     check.positive_int("batch", batch)
     check.positive_int("seq", seq)
@@ -173,13 +163,37 @@ def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32"
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=generator).to(device)
 
-    def step():
+    def step(mark=lambda phase: None):
+        mark("forward")
         with _autocast(dtype, device.type):
             loss = model(input_ids=ids, labels=ids).loss
+        mark("backward")
         loss.backward()
+        mark("optimizer")
         opt.step()
         opt.zero_grad(set_to_none=True)
 
+    return opt, step
+
+
+def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32", optimizer: str = "adamw",
+                             fake: bool = False, seed: int = 0) -> int:
+    """Peak bytes of one training step: forward, backward and optimizer step.
+
+    On the CPU with PyTorch's ``MemTracker`` (``fake=True`` runs it under
+    ``FakeTensorMode``, for models too large to allocate); on CUDA with
+    ``torch.cuda.max_memory_allocated``.  The optimizer's states are created
+    by a first step before the measured one (so the measured step is a steady
+    one); gradients are set to ``None`` between steps, as ``zero_grad`` does.
+
+    With ``fake=True`` build the model on the meta device or under
+    ``FakeTensorMode``.  Seen in chapter 13: in bf16 the fake run equals the
+    real one; in fp32 it counts the fp32 weights of the linear layers once
+    more (cause not traced), so use it for bf16/fp16 only.
+    """
+    torch = _torch()
+    device = next(model.parameters()).device
+    opt, step = _training_step(model, batch, seq, dtype, optimizer, seed)
     if device.type == "cuda":
         step()
         torch.cuda.synchronize()
@@ -202,3 +216,60 @@ def training_step_peak_bytes(model, batch: int, seq: int, *, dtype: str = "fp32"
             step()
         peak = tracker.get_tracker_snapshot("peak")
     return int(sum(by_type["Total"] for by_type in peak.values()))
+
+
+@dataclass(frozen=True)
+class MemorySample:
+    """Memory as ``MemTracker`` counts it right after one operation of a training step (chapter 13's figure).
+
+    ``phase`` is ``"forward"``, ``"backward"`` or ``"optimizer"``; ``by_kind`` maps MemTracker's
+    reference types (``Parameter``, ``Buffer``, ``Gradient``, ``Activation``, ``Temp``,
+    ``Optstate``, ``Other``) to bytes; ``total`` is their sum.
+    """
+
+    phase: str
+    by_kind: dict
+    total: int
+
+
+def training_step_timeline(model, batch: int, seq: int, *, dtype: str = "fp32", optimizer: str = "adamw",
+                           seed: int = 0) -> list[MemorySample]:
+    """Memory after every operation of one steady training step, as PyTorch's ``MemTracker`` counts it (CPU).
+
+    The same step as :func:`training_step_peak_bytes` (a first step creates the
+    optimizer states, the second is recorded), with one sample when the tracker
+    starts and one after each operation it sees; the largest ``total`` is the
+    tracker's peak.
+    """
+    device = next(model.parameters()).device
+    if device.type != "cpu":
+        raise ValueError(f"model must be on the CPU for MemTracker's timeline, got device {device.type!r}")
+    from torch.distributed._tools.mem_tracker import MemTracker
+
+    opt, step = _training_step(model, batch, seq, dtype, optimizer, seed)
+    samples: list[MemorySample] = []
+    phase = ["forward"]
+
+    class Recorder(MemTracker):
+        def record(self):
+            snapshot = self.get_tracker_snapshot()  # "current": bytes by reference type, per device
+            by_kind: dict[str, int] = {}
+            for by_type in snapshot.values():
+                for kind, n_bytes in by_type.items():
+                    name = getattr(kind, "value", kind)
+                    if name != "Total":
+                        by_kind[name] = by_kind.get(name, 0) + int(n_bytes)
+            samples.append(MemorySample(phase[0], by_kind, sum(by_kind.values())))
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = super().__torch_dispatch__(func, types, args, kwargs)
+            self.record()
+            return out
+
+    step()  # creates the optimizer states
+    tracker = Recorder()
+    tracker.track_external(model, opt)
+    with tracker:
+        tracker.record()
+        step(lambda name: phase.__setitem__(0, name))
+    return samples

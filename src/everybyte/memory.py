@@ -7,7 +7,10 @@
 * activation memory: the article's terms exactly as printed, Korthikanti et
   al.'s formula, and chapter 8's idealised GPU settings, which are views of the
   per-tensor accounting of :mod:`everybyte.activations`,
-* chapter 8's peak at the start of the backward pass.
+* chapter 8's step towards the peak, at the start of the backward pass, in the
+  article's shape.  It is not the book's peak: that is chapter 13's per-tensor
+  ``training_peak`` of :mod:`everybyte.training`, which every chapter, the
+  errata and the command line report (see :func:`peak_memory`).
 
 Sources: the article's sections "Model memory" to "Total peak memory";
 E. Rees (2023), "Transformer Memory Arithmetic", which the article's memory
@@ -192,12 +195,21 @@ def logits_bytes(setting: str = "gpu-mixed") -> sp.Expr:
 
 
 def peak_memory(setting: str = "gpu-mixed", optimizer: str = "adamw") -> sp.Expr:
-    """Peak training memory at the start of the backward pass, as chapter 8 counts it.
+    """Chapter 8's step towards the peak: memory at the start of the backward pass, in the article's shape.
 
     Steady state + saved activations + the returned logits + the fp32 gradient
-    of the log-probabilities (``4 B S V``, the article's extra term).
-    Chapter 13's training-step peak (:mod:`everybyte.training`) adds what this
-    leaves out and is the one the command line reports.
+    of the log-probabilities (``4 B S V``, the article's extra term), in one of
+    chapter 8's idealised GPU settings (eager attention, dropout on, exact GELU).
+
+    This is a derivation step, kept so that chapter 8 can follow the article;
+    it is *not* the book's peak.  Against PyTorch it leaves out autocast's
+    16-bit weight copies and the second logit-sized fp32 tensor (the output of
+    the log-softmax backward), and it counts the gradients at the start of the
+    backward pass, where ``zero_grad(set_to_none=True)`` has left none.  The
+    book's peak is chapter 13's per-tensor ``training_peak`` (the largest of
+    three moments, :mod:`everybyte.training`): ``estimate(config, workload,
+    setup)["training_peak"]``; chapter 8's section ``sec-book-peak`` bridges
+    the two term by term.
     """
     steady = sp.Add(*steady_state_terms(optimizer).values())
     return steady + activation_memory(setting) + logits_bytes(setting) + 4 * B * S * V

@@ -101,9 +101,7 @@ b_opt = sp.Symbol("b_opt", **_SWITCH)
 b_opt_tensor = sp.Symbol("b_opt_tensor", **_SWITCH)
 n_opt_temporaries = sp.Symbol("n_opt_tmp", **_SWITCH)
 
-# Compute and time (the chapter "Compute and time")
-#: Tokens a training run processes (Kaplan et al.'s D).
-D_train = sp.Symbol("D_train", **_COUNT)
+# Compute and time (the chapter "Compute and time"; its tokens are D_train, below)
 #: Peak dense FLOP/s of one device in the setup's dtype, and its memory bandwidth (bytes/s).
 F_peak = sp.Symbol("F_peak", **_COUNT)
 W_bandwidth = sp.Symbol("W_bw", **_COUNT)
@@ -154,6 +152,14 @@ adamw_8bit = sp.Symbol("x_opt8", **_SWITCH)
 # Scaling laws
 alpha = sp.Symbol("alpha", positive=True)
 gain = sp.Symbol("gain", positive=True)
+#: Tokens a model is trained on (chapter 9's compute budget ``6 N D_train``; the
+#: training runs of the chapter "Compute and time").
+D_train = sp.Symbol("D_train", positive=True, integer=True)
+
+#: The article's own "input dimension" ``D`` in its ``8BD`` (chapter 7 shows it
+#: can only be the sequence length ``S``).  Named apart from ``D_train``: the
+#: article's letter, kept only to quote the article.
+D_article = sp.Symbol("D_article", positive=True, integer=True)
 
 #: Abbreviation used by the article and by Korthikanti et al.: elements of one
 #: (B, S, d_model) activation.  Formulas in the package are written in the base
@@ -187,7 +193,7 @@ NOTATION: tuple[Notation, ...] = (
     Notation(d_head, "head_dim", "width of one attention head (d_model / h unless a config says otherwise)"),
     Notation(d_rot, "rotary channels", "channels of each head that rotary position embeddings turn"),
     Notation(n_experts, "n_experts", "feed-forward experts per layer in a mixture of experts (1 for a dense model)"),
-    Notation(k_experts, "experts_per_token", "experts each token is routed through"),
+    Notation(k_experts, "experts_per_token", "experts each token is routed through (the only k of the book)"),
     Notation(bias_qkv, "qkv bias", "1 if the query, key and value projections have biases, else 0"),
     Notation(bias_o, "output bias", "1 if the attention output projection has a bias, else 0"),
     Notation(bias_ff, "mlp bias", "1 if the feed-forward layers have biases, else 0"),
@@ -218,7 +224,6 @@ NOTATION: tuple[Notation, ...] = (
     Notation(b_opt, "optimizer bytes", "optimizer state bytes per parameter (AdamW 8, SGD with momentum 4)"),
     Notation(b_opt_tensor, "optimizer bytes per tensor", "optimizer state bytes per parameter tensor (AdamW's step: 4)"),
     Notation(n_opt_temporaries, "update temporaries", "temporaries of the largest tensor during the optimizer update"),
-    Notation(D_train, "tokens", "tokens a training run processes"),
     Notation(F_peak, "peak FLOP/s", "peak dense FLOP/s of one device in the setup's dtype (vendor datasheet)"),
     Notation(W_bandwidth, "bandwidth", "memory bandwidth of one device, bytes per second (vendor datasheet)"),
     Notation(n_devices, "devices", "devices a run is spread over"),
@@ -250,6 +255,10 @@ NOTATION: tuple[Notation, ...] = (
     Notation(N_student, "student", "parameters of the student model in distillation"),
     Notation(alpha, "alpha", "scaling exponent of performance in N"),
     Notation(gain, "gain", "factor by which performance should improve (1.1 for 10 %)"),
+    Notation(D_train, "training tokens",
+             "tokens seen in training (Chinchilla's D; the compute budget is about 6 N D_train)"),
+    Notation(D_article, "the article's D",
+             "the article's 'input dimension' in its 8BD, quoted only: the token ids are (B, S), so it is S"),
 )
 
 #: Every symbol by its name (the names the generated evaluators use).

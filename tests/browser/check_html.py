@@ -15,6 +15,9 @@ recorded. For every page the script checks that
   no TeX error (`mjx-merror`), and no raw TeX delimiter (`\\(`, `\\[`, `$$`,
   `\\displaystyle`) is left in the visible text outside code;
 * every <img> loaded (complete and naturalWidth > 0);
+* every Chinese character in the visible text (the seed's terms, quoted by the
+  errata) is drawn with a real glyph, not the "tofu" box of a missing font
+  (Debian's fonts-noto-cjk provides them; `make browser` installs it);
 * every internal link points at an existing file and, where it has an
   #anchor, at an element with that id in the target page;
 * the page raised no uncaught JavaScript error.
@@ -113,19 +116,39 @@ async (timeoutMs) => {
     }
   });
   const rawTex = [];
+  const cjkChars = new Map();  // character -> font family of the element that shows it
+  const cjkPattern = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const t = n.nodeValue;
+    for (const ch of t.match(cjkPattern) || []) {
+      if (!cjkChars.has(ch) && cjkChars.size < 60) cjkChars.set(ch, getComputedStyle(n.parentElement).fontFamily);
+    }
     for (const pat of ['\\(', '\\[', '$$', '\\displaystyle']) {
       const i = t.indexOf(pat);
       if (i >= 0) { rawTex.push(t.slice(Math.max(0, i - 30), i + 50).replace(/\s+/g, ' ')); break; }
     }
   }
 
+  // A character without a glyph is drawn as the same box as a private-use code point no font has.
+  const draw = (ch, family) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 64; canvas.height = 64;
+    const g = canvas.getContext('2d');
+    g.font = '40px ' + family;
+    g.fillText(ch, 4, 48);
+    return Array.from(g.getImageData(0, 0, 64, 64).data).join(',');
+  };
+  const tofu = [];
+  for (const [ch, family] of cjkChars) {
+    const image = draw(ch, family);
+    if (image === draw('\u{10FFFD}', family) || !/[1-9]/.test(image)) tofu.push(ch);
+  }
+
   const links = Array.from(document.querySelectorAll('a[href]')).map((a) => a.href);
   const ids = Array.from(document.querySelectorAll('[id]')).map((e) => e.id)
       .concat(Array.from(document.querySelectorAll('a[name]')).map((e) => e.getAttribute('name')));
   return {hasMath: hasMath, containers, untypeset, mathErrors, rawTex,
-          nImgs: imgs.length, badImgs, links, ids, notes};
+          nImgs: imgs.length, badImgs, links, ids, notes, nCjk: cjkChars.size, tofu};
 }
 """
 
@@ -195,7 +218,7 @@ async def run(root: Path) -> int:
     network: dict[Path, list[str]] = defaultdict(list)
     missing_local: dict[Path, list[str]] = defaultdict(list)
     js_errors: dict[Path, list[str]] = defaultdict(list)
-    n_math = n_imgs = 0
+    n_math = n_imgs = n_cjk = 0
     current: list[Path] = [root]
 
     async with async_playwright() as pw:
@@ -250,6 +273,10 @@ async def run(root: Path) -> int:
                 problems.append(f"{rel}: raw TeX in visible text: {raw!r}")
             for src in res["badImgs"]:
                 problems.append(f"{rel}: image did not load: {src}")
+            n_cjk += res["nCjk"]
+            if res["tofu"]:
+                problems.append(f"{rel}: no glyph for the Chinese characters {''.join(res['tofu'])!r} "
+                                "(install Debian's fonts-noto-cjk)")
 
         await browser.close()
 
@@ -298,7 +325,7 @@ async def run(root: Path) -> int:
             print(f"  - {p}", file=sys.stderr)
         return 1
     print(f"browser check: {len(real_pages)} pages, {n_math} with math, {n_imgs} images, "
-          f"{n_links} links: all ok")
+          f"{n_links} links, {n_cjk} Chinese characters drawn: all ok")
     return 0
 
 
