@@ -27,7 +27,7 @@ NOTEBOOKS = $(sort $(wildcard notebooks/*.ipynb) $(wildcard book/*.ipynb))
 
 # Deterministic, timestamp-free re-execution (see TOOLCHAIN notes).
 NBCONVERT := $(BIN)/jupyter nbconvert --execute --to notebook --inplace \
-	--ClearMetadataPreprocessor.enabled=True \
+	--ClearMetadataPreprocessor.enabled=True --CoalesceStreamsPreprocessor.enabled=True \
 	--ClearMetadataPreprocessor.preserve_cell_metadata_mask=tags \
 	--ClearMetadataPreprocessor.preserve_nb_metadata_mask=kernelspec \
 	--ClearMetadataPreprocessor.preserve_nb_metadata_mask=language_info \
