@@ -27,7 +27,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -75,6 +81,40 @@ TERMS = {
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'llama': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -97,7 +137,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -145,6 +191,40 @@ TERMS = {
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'gpt_neox': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -167,7 +247,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -215,6 +301,40 @@ TERMS = {
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'mixtral': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -237,7 +357,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -247,6 +373,39 @@ TERMS = {
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
     ),
 }
 
@@ -298,27 +457,97 @@ def _model_gpt2(v, r):
     r['training/buffers'] = 8*((d_rot) // 2)
     r['training/gradients'] = 4*r['parameters']
     r['article/training_rule'] = 16*r['parameters']
+    r['quantized_weights/gguf-q4_0'] = (4*r['parameters'] - 4*V*d_model + 18*V*(-(-(d_model) // 32)) + 18*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 18*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 18*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 18*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 18*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 18*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 18*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 36*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 18*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 18*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 18*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 18*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q4_1'] = (4*r['parameters'] - 4*V*d_model + 20*V*(-(-(d_model) // 32)) + 20*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 20*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 20*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 20*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 20*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 20*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 20*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 40*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 20*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 20*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 20*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 20*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q5_0'] = (4*r['parameters'] - 4*V*d_model + 22*V*(-(-(d_model) // 32)) + 22*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 22*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 22*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 22*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 22*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 22*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 22*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 44*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 22*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 22*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 22*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 22*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q5_1'] = (4*r['parameters'] - 4*V*d_model + 24*V*(-(-(d_model) // 32)) + 24*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 24*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 24*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 24*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 24*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 24*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 24*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 48*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 24*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 24*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 24*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 24*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q8_0'] = (4*r['parameters'] - 4*V*d_model + 34*V*(-(-(d_model) // 32)) + 34*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 34*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 34*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 34*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 34*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 34*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 34*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 68*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 34*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 34*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 34*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 34*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q2_k'] = (4*r['parameters'] - 4*V*d_model + 84*V*(-(-(d_model) // 256)) + 84*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 84*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 84*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 84*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 84*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 84*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 84*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 168*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 84*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 84*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 84*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 84*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q3_k'] = (4*r['parameters'] - 4*V*d_model + 110*V*(-(-(d_model) // 256)) + 110*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 110*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 110*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 110*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 110*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 110*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 110*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 220*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 110*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 110*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 110*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 110*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q4_k'] = (4*r['parameters'] - 4*V*d_model + 144*V*(-(-(d_model) // 256)) + 144*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 144*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 144*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 144*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 144*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 144*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 144*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 288*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 144*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 144*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 144*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 144*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q5_k'] = (4*r['parameters'] - 4*V*d_model + 176*V*(-(-(d_model) // 256)) + 176*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 176*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 176*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 176*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 176*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 176*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 176*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 352*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 176*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 176*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 176*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 176*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q6_k'] = (4*r['parameters'] - 4*V*d_model + 210*V*(-(-(d_model) // 256)) + 210*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 210*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 210*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 210*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 210*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 210*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 210*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 420*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 210*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 210*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 210*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 210*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
 
 
 def _run_gpt2(v, r):
     """The run terms of gpt2 (and of any family whose terms print the same)."""
     B = v['B']
     L = v['L']
+    R_kv = v['R_kv']
     S = v['S']
+    S_max = v['S_max']
     V = v['V']
     b_dtype = v['b_dtype']
+    b_kv = v['b_kv']
     b_opt = v['b_opt']
     b_opt_tensor = v['b_opt_tensor']
+    d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
+    g_kv = v['g_kv']
+    gamma = v['gamma']
+    h = v['h']
     h_kv = v['h_kv']
+    kv_bits = v['kv_bits']
+    kv_kind = v['kv_kind']
+    l_down = v['l_down']
+    l_experts = v['l_experts']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
+    n_block = v['n_block']
+    n_experts = v['n_experts']
+    r_lora = v['r_lora']
+    rho = v['rho']
+    tau = v['tau']
+    w_fmt = v['w_fmt']
+    x_dora = v['x_dora']
+    x_paged = v['x_paged']
+    x_qlora = v['x_qlora']
+    x_sdpa = v['x_sdpa']
     r['weights'] = b_dtype*r['parameters']
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
+    r['kv_cache/per_token_layer'] = 2*b_kv*d_head*h_kv
+    r['kv_cache/per_token'] = L*r['kv_cache/per_token_layer']
+    r['kv_cache/tokens'] = (S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block))))
+    r['kv_cache/full_attention'] = L*(2*B*b_kv*d_head*h_kv*(S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block)))) if kv_bits == 0 else (4*b_kv*((B*S*d_head*h_kv) // g_kv) + 2*g_kv*(-(-(kv_bits*((B*S*d_head*h_kv) // g_kv)) // 8))))
+    r['kv_cache/counters'] = L*(8 if kv_kind == 1 else 0)
+    r['kv_cache'] = (r['kv_cache/counters'] + r['kv_cache/full_attention'])
+    r['kv_cache/residual'] = L*(0 if kv_bits == 0 else 2*B*b_kv*d_head*h_kv*(-1 + R_kv))
     r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'])
     r['training/input_ids'] = 8*B*S
     r['article/inference_rule'] = 2*b_dtype*r['parameters']
     r['article/activations'] = (L*(4*B*S**2 + 14*B*S*d_model) + 6*B*S*V)
     r['article/training_peak'] = (16*r['parameters'] + 8*B*S + L*(4*B*S**2 + 14*B*S*d_model) + 10*B*S*V)
+    r['quantized_weights/int8'] = (L*(1 + 4*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1 + 4*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(1 + 4*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(1 + 4*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(1 + 4*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model))
+    r['quantized_weights/nf4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/nf4-dq'] = (L*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1088 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 16384)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h_kv) // 16384)) + (-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/fp4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/gptq-4bit'] = (L*(4*d_head*h + 2*d_model*(-(-(d_head*h) // 128)) + 4*d_model*((d_head*h) // 8) + 4*(-(-(d_head*h) // 128))*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model + 4*(-(-(d_model) // 128))*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*(-(-(d_model) // 128)) + 4*d_head*(h + 2*h_kv)*((d_model) // 8)) + L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h) // 8) + 2*d_head*h*(-(-(d_model) // 128)) + 4*d_head*h*((d_model) // 8)) + 2*L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h_kv) // 8) + 2*d_head*h_kv*(-(-(d_model) // 128)) + 4*d_head*h_kv*((d_model) // 8)) + L*f_exp*n_experts*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*f_exp*n_experts*(1 + gamma)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*gamma*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)))
+    r['quantized_weights/awq-4bit'] = (L*(2*d_model*((d_head*h) // 128) + 4*((d_model) // 8)*((d_head*h) // 128) + 4*d_head*h*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model*(((d_head*h + 2*d_head*h_kv)) // 8) + 4*((d_model) // 128)*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*((d_model) // 128)) + L*(1 - f_qkv)*(4*d_model*((d_head*h) // 8) + 4*((d_model) // 128)*((d_head*h) // 8) + 2*d_head*h*((d_model) // 128)) + 2*L*(1 - f_qkv)*(4*d_model*((d_head*h_kv) // 8) + 4*((d_model) // 128)*((d_head*h_kv) // 8) + 2*d_head*h_kv*((d_model) // 128)) + L*f_exp*n_experts*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*n_experts*(1 - f_exp)*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*f_exp*n_experts*(1 + gamma)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*gamma*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)))
+    r['quantized_weights/torchao-int8wo'] = (L*(5*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - V*d_model*tau - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + tau*(5*V + V*d_model) + L*f_qkv*(5*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(5*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(5*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(5*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model))
+    r['serving/weights'] = (b_dtype*r['parameters'] if w_fmt == 0 else (r['quantized_weights/int8'] if w_fmt == 1 else (r['quantized_weights/nf4'] if w_fmt == 2 else (r['quantized_weights/nf4-dq'] if w_fmt == 3 else (r['quantized_weights/fp4'] if w_fmt == 4 else (r['quantized_weights/gptq-4bit'] if w_fmt == 5 else (r['quantized_weights/awq-4bit'] if w_fmt == 6 else (r['quantized_weights/torchao-int8wo'] if w_fmt == 7 else (r['quantized_weights/gguf-q4_0'] if w_fmt == 8 else (r['quantized_weights/gguf-q4_1'] if w_fmt == 9 else (r['quantized_weights/gguf-q5_0'] if w_fmt == 10 else (r['quantized_weights/gguf-q5_1'] if w_fmt == 11 else (r['quantized_weights/gguf-q8_0'] if w_fmt == 12 else (r['quantized_weights/gguf-q2_k'] if w_fmt == 13 else (r['quantized_weights/gguf-q3_k'] if w_fmt == 14 else (r['quantized_weights/gguf-q4_k'] if w_fmt == 15 else (r['quantized_weights/gguf-q5_k'] if w_fmt == 16 else (r['quantized_weights/gguf-q6_k'] if w_fmt == 17 else b_dtype*r['parameters']))))))))))))))))))
+    r['serving/prefill/attention'] = ((1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*h*(4 + 2*b_dtype) + 2*B*S*b_dtype*d_head*h*(0 if h == h_kv else 1)) + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_head*h)
+    r['serving/prefill/feed_forward'] = (2*B*S*b_dtype*d_model + B*S*b_dtype*d_ff*(2 + gamma))
+    r['serving/prefill/logits'] = (B*V*(4 + b_dtype) + B*S*b_dtype*d_model)
+    r['serving/prefill'] = max(r['serving/prefill/attention'], r['serving/prefill/feed_forward'], r['serving/prefill/logits'])
+    r['serving/decode'] = ((1 - x_sdpa)*(B*b_dtype*(1 + S) + B*h*(1 + S)*(4 + 2*b_dtype) + 2*B*b_dtype*d_head*h*(1 + S)*(0 if h == h_kv else 1)) + B*V*(4 + b_dtype) + 2*B*b_dtype*d_model + B*b_dtype*d_head*h + (B*b_kv*d_head*h_kv*(1 + S) if kv_kind == 0 else 0))
+    r['serving/working_memory'] = max(r['serving/decode'], r['serving/prefill'])
+    r['serving/peak'] = (r['kv_cache'] + r['kv_cache/residual'] + r['serving/weights'] + r['serving/working_memory'])
+    r['lora/trainable_parameters'] = (L*l_o*(d_model*x_dora + r_lora*(d_model + d_head*h)) + L*f_exp*l_experts*(n_experts*r_lora*(d_ff + d_model) + n_experts*r_lora*(1 + gamma)*(d_model + d_ff*(1 + gamma))) + L*f_qkv*l_qkv*(r_lora*(d_model + d_head*(h + 2*h_kv)) + d_head*x_dora*(h + 2*h_kv)) + L*l_k*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_q*(1 - f_qkv)*(r_lora*(d_model + d_head*h) + d_head*h*x_dora) + L*l_router*rho*(n_experts*x_dora + r_lora*(d_model + n_experts)) + L*l_v*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_down*n_experts*(1 - f_exp)*(d_model*x_dora + r_lora*(d_ff + d_model)) + L*l_up*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)) + L*gamma*l_gate*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)))
+    r['lora/adapter_tensors'] = (4*L*f_exp*l_experts + L*l_o*(2 + x_dora) + L*f_qkv*l_qkv*(2 + x_dora) + L*l_k*(1 - f_qkv)*(2 + x_dora) + L*l_q*(1 - f_qkv)*(2 + x_dora) + L*l_router*rho*(2 + x_dora) + L*l_v*(1 - f_qkv)*(2 + x_dora) + L*l_down*n_experts*(1 - f_exp)*(2 + x_dora) + L*l_up*n_experts*(1 - f_exp)*(2 + x_dora) + L*gamma*l_gate*n_experts*(1 - f_exp)*(2 + x_dora))
+    r['finetuning/base_weights'] = (r['quantized_weights/nf4-dq'] if x_qlora == 1 else b_dtype*r['parameters'])
+    r['finetuning/adapter_weights'] = 4*r['lora/trainable_parameters']
+    r['finetuning/adapter_gradients'] = 4*r['lora/trainable_parameters']
+    r['finetuning/optimizer_states'] = (1 - x_paged)*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/paged_optimizer_states'] = x_paged*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/state'] = (r['finetuning/adapter_weights'] + r['finetuning/base_weights'] + r['finetuning/optimizer_states'] + r['training/buffers'])
 
 
 def _step_gpt2(v, r):
@@ -382,6 +611,7 @@ def _step_gpt2(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
 
 
 def _step_llama(v, r):
@@ -443,6 +673,7 @@ def _step_llama(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
 
 
 def _step_gpt_neox(v, r):
@@ -508,6 +739,7 @@ def _step_gpt_neox(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
 
 
 def _evaluate(v, parts):

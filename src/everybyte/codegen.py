@@ -11,7 +11,8 @@ once into code that does exact integer arithmetic:
   JavaScript this way).
 
 The expressions the accounting uses are integer polynomials of the symbols
-and references, ``floor``/``ceiling`` of a polynomial over an integer,
+and references, ``floor``/``ceiling`` of a polynomial over a positive integer or a product of
+positive integer symbols (a group size, a block size),
 ``Piecewise`` on ``Eq``/``Ne`` of a symbol and an integer, and ``Max``.
 Anything else is refused when the code is generated, so nothing can be
 printed that does not evaluate exactly.
@@ -116,14 +117,20 @@ class Printer:
             return self.power(inner, int(exponent))
         if isinstance(expr, (sp.floor, sp.ceiling)):
             numerator, denominator = sp.fraction(sp.together(expr.args[0]))
-            if not denominator.is_Integer or denominator <= 0:
-                raise ValueError(f"cannot print {expr}: the denominator must be a positive integer")
+            # A positive integer, or a product of positive integer symbols (a group or block size).
+            if not (denominator.is_integer and denominator.is_positive
+                    and all(f.is_Integer or f.is_Symbol for f in sp.Mul.make_args(denominator))):
+                raise ValueError(f"cannot print {expr}: the denominator must be a positive integer "
+                                 "or a product of positive integer symbols")
             numerator_text = self.print(sp.expand(numerator))
             if denominator == 1:
                 return numerator_text
+            denominator_text = self.print(denominator)
+            if not denominator.is_Atom:
+                denominator_text = f"({denominator_text})"
             if isinstance(expr, sp.floor):
-                return self.floor_division(numerator_text, self.print(denominator))
-            return self.ceiling_division(numerator_text, self.print(denominator))
+                return self.floor_division(numerator_text, denominator_text)
+            return self.ceiling_division(numerator_text, denominator_text)
         if isinstance(expr, sp.Piecewise):
             *branches, (last, last_condition) = expr.args
             if last_condition is not sp.true:

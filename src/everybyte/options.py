@@ -83,12 +83,22 @@ class Setup(Record):
     attention: str = "eager"
     device: str = "cpu"
     optimizer: str = "adamw"
+    #: How the model is served (chapter 16): an everybyte.knobs.Serving, or None for its defaults.
+    serving: object = None
+    #: A LoRA adapter (chapter 17): an everybyte.knobs.LoRA, or None for none.
+    lora: object = None
 
     def __post_init__(self):
+        from .knobs import LoRA, Serving
+
         check.choice("dtype", self.dtype, COMPUTE_DTYPES)
         check.choice("attention", self.attention, ATTENTIONS)
         check.choice("device", self.device, DEVICES)
         check.choice("optimizer", self.optimizer, OPTIMIZERS)
+        if self.serving is not None:
+            check.instance("serving", self.serving, Serving, "an everybyte.knobs.Serving(weights=..., kv_dtype=...)")
+        if self.lora is not None:
+            check.instance("lora", self.lora, LoRA, "an everybyte.knobs.LoRA(rank=..., targets=...)")
 
     def symbol_values(self) -> dict[str, int]:
         """Values of the setup symbols, by symbol name."""
@@ -103,7 +113,19 @@ class Setup(Record):
             "b_opt": optimizer.state_bytes,
             "b_opt_tensor": optimizer.per_tensor_bytes,
             "n_opt_tmp": optimizer.update_temporaries,
+            **self.serving_or_default().symbol_values(dtype_bytes(self.dtype)),
+            **self.lora_or_default().symbol_values(),
         }
+
+    def serving_or_default(self):
+        from .knobs import Serving
+
+        return Serving() if self.serving is None else self.serving
+
+    def lora_or_default(self):
+        from .knobs import LoRA
+
+        return LoRA() if self.lora is None else self.lora
 
     def describe(self) -> str:
         """The setup in words, for the command line's header."""

@@ -65,6 +65,12 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
     if setup is not None:
         check.instance("setup", setup, Setup, "an everybyte.Setup(dtype=..., attention=..., device=..., optimizer=...)")
         values.update(setup.symbol_values())
+        # What needs the model or the workload: the LoRA targets' roles in this family, a static
+        # cache's length (the workload's S unless max_cache_len is given).
+        if setup.lora is not None:
+            values.update(setup.lora.symbol_values(config.family.name))
+        if workload is not None:
+            values.update(setup.serving_or_default().symbol_values(values["b_dtype"], workload.seq))
     return values
 
 
