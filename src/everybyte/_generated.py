@@ -100,6 +100,7 @@ TERMS = {
         ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
         ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
@@ -210,6 +211,7 @@ TERMS = {
         ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
         ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
@@ -320,6 +322,7 @@ TERMS = {
         ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
         ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
@@ -392,6 +395,7 @@ TERMS = {
         ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
         ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
         ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
@@ -484,6 +488,7 @@ def _run_gpt2(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    d_rot = v['d_rot']
     f_exp = v['f_exp']
     f_qkv = v['f_qkv']
     g_kv = v['g_kv']
@@ -502,8 +507,10 @@ def _run_gpt2(v, r):
     l_router = v['l_router']
     l_up = v['l_up']
     l_v = v['l_v']
+    n_act = v['n_act']
     n_block = v['n_block']
     n_experts = v['n_experts']
+    pi = v['pi']
     r_lora = v['r_lora']
     rho = v['rho']
     tau = v['tau']
@@ -533,11 +540,12 @@ def _run_gpt2(v, r):
     r['quantized_weights/awq-4bit'] = (L*(2*d_model*((d_head*h) // 128) + 4*((d_model) // 8)*((d_head*h) // 128) + 4*d_head*h*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model*(((d_head*h + 2*d_head*h_kv)) // 8) + 4*((d_model) // 128)*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*((d_model) // 128)) + L*(1 - f_qkv)*(4*d_model*((d_head*h) // 8) + 4*((d_model) // 128)*((d_head*h) // 8) + 2*d_head*h*((d_model) // 128)) + 2*L*(1 - f_qkv)*(4*d_model*((d_head*h_kv) // 8) + 4*((d_model) // 128)*((d_head*h_kv) // 8) + 2*d_head*h_kv*((d_model) // 128)) + L*f_exp*n_experts*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*n_experts*(1 - f_exp)*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*f_exp*n_experts*(1 + gamma)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*gamma*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)))
     r['quantized_weights/torchao-int8wo'] = (L*(5*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - V*d_model*tau - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + tau*(5*V + V*d_model) + L*f_qkv*(5*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(5*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(5*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(5*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model))
     r['serving/weights'] = (b_dtype*r['parameters'] if w_fmt == 0 else (r['quantized_weights/int8'] if w_fmt == 1 else (r['quantized_weights/nf4'] if w_fmt == 2 else (r['quantized_weights/nf4-dq'] if w_fmt == 3 else (r['quantized_weights/fp4'] if w_fmt == 4 else (r['quantized_weights/gptq-4bit'] if w_fmt == 5 else (r['quantized_weights/awq-4bit'] if w_fmt == 6 else (r['quantized_weights/torchao-int8wo'] if w_fmt == 7 else (r['quantized_weights/gguf-q4_0'] if w_fmt == 8 else (r['quantized_weights/gguf-q4_1'] if w_fmt == 9 else (r['quantized_weights/gguf-q5_0'] if w_fmt == 10 else (r['quantized_weights/gguf-q5_1'] if w_fmt == 11 else (r['quantized_weights/gguf-q8_0'] if w_fmt == 12 else (r['quantized_weights/gguf-q2_k'] if w_fmt == 13 else (r['quantized_weights/gguf-q3_k'] if w_fmt == 14 else (r['quantized_weights/gguf-q4_k'] if w_fmt == 15 else (r['quantized_weights/gguf-q5_k'] if w_fmt == 16 else (r['quantized_weights/gguf-q6_k'] if w_fmt == 17 else b_dtype*r['parameters']))))))))))))))))))
-    r['serving/prefill/attention'] = ((1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*h*(4 + 2*b_dtype) + 2*B*S*b_dtype*d_head*h*(0 if h == h_kv else 1)) + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_head*h)
-    r['serving/prefill/feed_forward'] = (2*B*S*b_dtype*d_model + B*S*b_dtype*d_ff*(2 + gamma))
-    r['serving/prefill/logits'] = (B*V*(4 + b_dtype) + B*S*b_dtype*d_model)
-    r['serving/prefill'] = max(r['serving/prefill/attention'], r['serving/prefill/feed_forward'], r['serving/prefill/logits'])
-    r['serving/decode'] = ((1 - x_sdpa)*(B*b_dtype*(1 + S) + B*h*(1 + S)*(4 + 2*b_dtype) + 2*B*b_dtype*d_head*h*(1 + S)*(0 if h == h_kv else 1)) + B*V*(4 + b_dtype) + 2*B*b_dtype*d_model + B*b_dtype*d_head*h + (B*b_kv*d_head*h_kv*(1 + S) if kv_kind == 0 else 0))
+    r['serving/prefill/attention'] = (8*S + r['training/buffers'] + f_qkv*(B*S*b_dtype*d_head*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - pi)) + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*h*(b_dtype*pi + (1 - pi)*(12 - b_dtype)) + 2*B*S*b_dtype*d_head*h*(0 if h == h_kv else 1)) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/attention_output'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + 4*B*S*h*x_sdpa + 2*B*S*b_dtype*d_head*h + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*f_qkv*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/feed_forward'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_ff*(3*gamma + (1 - gamma)*(4 if n_act == 4 else 2)) + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill/logits'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + B*V*(4 + b_dtype) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill'] = max(r['serving/prefill/attention'], r['serving/prefill/attention_output'], r['serving/prefill/feed_forward'], r['serving/prefill/logits'])
+    r['serving/decode'] = ((1 - x_sdpa)*(B*b_dtype*(1 + S) + B*h*(12 - b_dtype)*(1 + S) + 2*B*b_dtype*d_head*h*(1 + S)*(0 if h == h_kv else 1)) + B*V*(4 + b_dtype) + 4*B*b_dtype*d_model + (B*b_kv*d_head*h_kv*(1 + S) if kv_kind == 0 else 0))
     r['serving/working_memory'] = max(r['serving/decode'], r['serving/prefill'])
     r['serving/peak'] = (r['kv_cache'] + r['kv_cache/residual'] + r['serving/weights'] + r['serving/working_memory'])
     r['lora/trainable_parameters'] = (L*l_o*(d_model*x_dora + r_lora*(d_model + d_head*h)) + L*f_exp*l_experts*(n_experts*r_lora*(d_ff + d_model) + n_experts*r_lora*(1 + gamma)*(d_model + d_ff*(1 + gamma))) + L*f_qkv*l_qkv*(r_lora*(d_model + d_head*(h + 2*h_kv)) + d_head*x_dora*(h + 2*h_kv)) + L*l_k*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_q*(1 - f_qkv)*(r_lora*(d_model + d_head*h) + d_head*h*x_dora) + L*l_router*rho*(n_experts*x_dora + r_lora*(d_model + n_experts)) + L*l_v*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_down*n_experts*(1 - f_exp)*(d_model*x_dora + r_lora*(d_ff + d_model)) + L*l_up*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)) + L*gamma*l_gate*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)))

@@ -81,8 +81,9 @@ def kv_cache_bytes(model, batch: int, seq: int, *, cache=None, seed: int = 0) ->
     check.positive_int("seq", seq)
     torch = _torch()
     ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=torch.Generator().manual_seed(seed))
+    given = {} if cache is None else {"cache": cache}  # transformers 5.24 names the argument `cache`
     with torch.no_grad():
-        out = model(input_ids=ids, use_cache=True, past_key_values=cache)
+        out = model(input_ids=ids, use_cache=True, **given)
     return cache_bytes(out.past_key_values)
 
 

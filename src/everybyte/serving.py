@@ -51,8 +51,8 @@ import sympy as sp
 
 from . import memory
 from .symbols import (
-    B, L, R_kv, S, S_max, V, b_dtype, b_kv, b_param, d_ff, d_head, d_model, g_kv, gated, h, h_kv, kv_bits, kv_kind,
-    n_block, sdpa, w_fmt,
+    B, L, R_kv, S, S_max, V, b_dtype, b_kv, b_param, d_ff, d_head, d_model, d_rot, g_kv, gated, h, h_kv, kv_bits,
+    kv_kind, learned_positions, fused_qkv, n_act, n_block, sdpa, w_fmt,
 )
 from .terms import Term, ref
 
@@ -135,28 +135,54 @@ def peak_terms(weight_formats: dict[str, str]) -> list[Term]:
     for index, name in enumerate(weight_formats, start=1):
         branches.append((ref(f"quantized_weights/{name}"), sp.Eq(w_fmt, index)))
     branches.append((b_dtype * ref("parameters"), True))
-    residual_stream = B * S * d_model * b_dtype
-    attention = (2 * residual_stream + B * S * h * d_head * b_dtype
-                 + _eager * ((2 * b_dtype + 4) * B * h * S**2 + B * S**2 * b_dtype
-                             + _repeated * 2 * B * h * S * d_head * b_dtype))
-    feed_forward = 2 * residual_stream + (2 + gated) * B * S * d_ff * b_dtype
-    logits = residual_stream + B * V * (b_dtype + 4)
-    decode = (2 * B * d_model * b_dtype + B * h * d_head * b_dtype
-              + _eager * ((2 * b_dtype + 4) * B * h * (S + 1) + B * (S + 1) * b_dtype
+    stream = B * S * d_model * b_dtype  # one (B, S, d_model) tensor
+    queries = B * S * h * d_head * b_dtype
+    scores = B * h * S**2
+    # Held through every layer of a prefill: the embedding output (the model's forward keeps it), the
+    # current layer's input; the rotary cos and sin (1, S, d_rot), the int64 positions, the rotary
+    # buffers; GPT-2 (learned positions, pi = 1) also its position embeddings (1, S, d_model), the ids'
+    # int64 copy and a second (B, S, d_model) tensor; under eager attention the additive mask
+    # (B, 1, S, S) in the dtype, and for GPT-2 the block's attention probabilities, which GPT2Block keeps.
+    held = ((2 + learned_positions) * stream + 2 * S * d_rot * b_dtype + 8 * S + ref("training/buffers")
+            + learned_positions * (S * d_model * b_dtype + 8 * B * S)
+            + _eager * (B * S**2 * b_dtype + learned_positions * scores * b_dtype))
+    # Attention: the normed input, the queries; eager: repeated keys and values (GQA) and, at the
+    # softmax, the scores, their fp32 upcast (16-bit models) and the fp32 probabilities: (12 - b) bytes each.
+    # GPT-2's eager attention runs softmax in the dtype (no upcast): scores and probabilities, b bytes each,
+    # the probabilities being the tensor ``held`` already counts.
+    score_bytes = (1 - learned_positions) * (12 - b_dtype) + learned_positions * b_dtype
+    # q, k, v as the attention holds them: the query after rotary (llama), or the fused projection's
+    # output, which its q, k, v views keep alive, plus GPT-NeoX's rotated query copy.
+    fused = B * S * (h + 2 * h_kv) * d_head * b_dtype
+    projections = (1 - fused_qkv) * queries + fused_qkv * (fused + (1 - learned_positions) * queries)
+    attention = held + stream + projections + _eager * (_repeated * 2 * queries + score_bytes * scores)
+    # After the kernel: its output, the heads merged (a copy) and the output projection's result.
+    # sdpa's CPU kernel also keeps a log-sum-exp per row (fp32) and per-thread blocks (not modelled).
+    attention_output = (held + stream + (1 - fused_qkv) * queries + fused_qkv * fused + 2 * queries + stream
+                        + sdpa * 4 * B * h * S)
+    # Feed-forward: the attention's sum, the normed input, and the intermediates alive at once
+    # (gated SiLU: activation, up projection, product; gelu_new's tanh formula four, exact gelu two).
+    intermediates = gated * 3 + (1 - gated) * sp.Piecewise((4, sp.Eq(n_act, 4)), (2, True))
+    feed_forward = held + 2 * stream + intermediates * B * S * d_ff * b_dtype
+    logits = held + 2 * stream + B * V * (b_dtype + 4)
+    decode = (B * V * (b_dtype + 4) + 4 * B * d_model * b_dtype
+              + _eager * ((12 - b_dtype) * B * h * (S + 1) + B * (S + 1) * b_dtype
                           + _repeated * 2 * B * h * (S + 1) * d_head * b_dtype)
-              + sp.Piecewise((B * (S + 1) * kv_values_per_token_layer / 2 * b_kv, sp.Eq(kv_kind, 0)), (0, True))
-              + B * V * (b_dtype + 4))
+              + sp.Piecewise((B * (S + 1) * kv_values_per_token_layer / 2 * b_kv, sp.Eq(kv_kind, 0)), (0, True)))
     terms = [
         Term("serving/weights", "weights in the serving format", sp.Piecewise(*branches), tags=tags,
              section=SECTION_PEAK),
         Term("serving/prefill/attention", "prefill: inside the attention (residual, normed input, queries, scores)",
              attention, tags=tags, section=SECTION_PEAK),
+        Term("serving/prefill/attention_output", "prefill: after the attention kernel (its output, merged heads, "
+             "output projection)", attention_output, tags=tags, section=SECTION_PEAK),
         Term("serving/prefill/feed_forward", "prefill: inside the feed-forward block", feed_forward, tags=tags,
              section=SECTION_PEAK),
         Term("serving/prefill/logits", "prefill: logits of the last position and their fp32 copy", logits,
              tags=tags, section=SECTION_PEAK),
         Term("serving/prefill", "working memory of a prefill (its largest moment)",
-             sp.Max(ref("serving/prefill/attention"), ref("serving/prefill/feed_forward"),
+             sp.Max(ref("serving/prefill/attention"), ref("serving/prefill/attention_output"),
+                    ref("serving/prefill/feed_forward"),
                     ref("serving/prefill/logits"), evaluate=False), tags=tags, section=SECTION_PEAK),
         Term("serving/decode", "working memory of one decode step", decode, tags=tags, section=SECTION_PEAK),
         Term("serving/working_memory", "working memory (the larger of prefill and decode)",
