@@ -93,7 +93,7 @@ def generate_peak_bytes(model, batch: int, seq: int, new_tokens: int = 2, *, see
     from torch.distributed._tools.mem_tracker import MemTracker
 
     ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=torch.Generator().manual_seed(seed))
-    kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+    kwargs = dict(max_new_tokens=new_tokens, do_sample=False,
                   pad_token_id=0, attention_mask=torch.ones_like(ids))
     tracker = MemTracker()
 
