@@ -177,8 +177,9 @@ class LoRA(Record):
     def symbol_values(self, family: str | None = None) -> dict[str, int]:
         """Values of the fine-tuning symbols by name (the roles need ``family``; without it none is on)."""
         on = set(self.roles(family)) if family is not None else set()
-        if self.dora and "l_experts" in on:
-            raise ValueError("dora: peft 0.21.2 refuses DoRA on the 3-d expert tensors all-linear adapts "
-                             "(lora.ParamWrapper does not work with use_dora=True); name the modules instead")
+        if self.dora and on & {"l_experts", "l_router"}:
+            raise ValueError("dora: peft 0.21.2 refuses DoRA on Mixtral's router and 3-d expert tensors, which it "
+                             "adapts as parameters (lora.ParamWrapper does not work with use_dora=True); "
+                             "target the attention projections instead")
         return {"r_lora": self.rank, **{role: int(role in on) for role in LORA_ROLES},
                 "x_dora": int(self.dora), "x_qlora": int(self.quant == "nf4"), "x_paged": int(self.paged)}
