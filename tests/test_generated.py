@@ -19,9 +19,13 @@ from everybyte.accounting import RUN_SYMBOLS, family_terms
 from everybyte.terms import ref, ref_key
 
 SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau", "f_qkv", "f_exp", "x_par", "x_kv1",
-            "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda"}
+            "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda",
+            # serving and fine-tuning (chapters 16 and 17)
+            "l_q", "l_k", "l_v", "l_qkv", "l_o", "l_gate", "l_up", "l_down", "l_router", "l_experts", "x_dora",
+            "x_qlora", "x_paged"}
 SMALL = {"nu": (1, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
-         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300)}
+         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300),
+         "b_kv": (1, 4), "kv_bits": (0, 4), "kv_kind": (0, 2), "w_fmt": (0, 18)}
 
 
 def test_committed_file_is_fresh():
@@ -81,6 +85,8 @@ def _model_type_configs():
         "tied": st.booleans(), "bias": st.booleans(), "dropout": st.sampled_from([0.0, 0.1]),
         "experts": st.integers(1, 6), "parallel": st.booleans(), "rotary": st.sampled_from([0.25, 0.5, 1.0]),
         "activation": st.sampled_from(["gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "relu"]),
+        "weights": st.sampled_from(["auto", *eb.knobs.WEIGHT_FORMATS]),
+        "kv_dtype": st.sampled_from(["auto", "fp32", "bf16"]), "cache": st.sampled_from(eb.knobs.CACHE_KINDS),
     })
 
 
@@ -115,10 +121,15 @@ def _hf_dict(d):
        st.sampled_from(sorted(eb.options.OPTIMIZERS)))
 def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq, dtype, attention, device, optimizer):
     cfg = eb.from_hf_config(_hf_dict(d))
-    est = eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype, attention, device, optimizer))
-    for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak"):
+    serving = eb.knobs.Serving(weights=d["weights"], kv_dtype=d["kv_dtype"], cache=d["cache"])
+    lora = eb.knobs.LoRA(rank=d["heads"], targets=("all-linear",), dora=d["tied"] and d["model_type"] != "mixtral")
+    est = eb.estimate(cfg, eb.Workload(batch, seq),
+                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora))
+    for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak",
+                "serving/peak", "lora/trainable_parameters", "finetuning/step_peak"):
         if key not in est:
-            assert est.activations_note is not None and key in ("activations", "training_peak")
+            assert est.activations_note is not None and key in ("activations", "training_peak",
+                                                                 "finetuning/step_peak")
             continue
         assert eb.exact(est.expr(key), est.values) == est[key], key
     assert sum(est.under("parameters").values()) == est["parameters"] == eb.count_params(cfg).total

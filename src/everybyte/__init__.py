@@ -39,7 +39,8 @@ _LAZY = {
 }
 _MODULES = {"accounting", "activations", "article", "benchmark", "cli", "codegen", "config", "efficiency",
             "evaluate", "families", "hf", "measure", "memory", "options", "parameters", "pipeline", "plotting",
-            "presets", "scaling", "symbols", "terms", "training", "units", "validation"}
+            "presets", "scaling", "symbols", "terms", "training", "units", "validation",
+            "finetuning", "knobs", "linears", "measure_serving", "quantization", "serving"}
 
 __all__ = sorted([*_LAZY, *_MODULES])
 

@@ -115,7 +115,39 @@ TERMS = {
         ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
-        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
+        ('finetuning/activations/input_ids', 'input token ids (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/position_ids', 'position ids (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/embedding_dropout_mask', 'embedding dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'ln_1 input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'ln_1 mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'attention input (c_attn input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/weight_copies', '16-bit weight copies (c_attn, c_proj, c_fc, mlp c_proj)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query_key', 'query and key (copies for the matmul or the kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/value', 'value (a copy; with sdpa or B = 1 the fused q, k, v output holding it)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (c_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/residual_dropout_mask', 'attention residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'ln_2 input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'ln_2 mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'feed-forward input (c_fc input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'activation tensors (n_act of width d_ff)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation_output', 'activation output (mlp c_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/residual_dropout_mask', 'feed-forward residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'ln_f input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'ln_f mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/lm_head/input', 'output-layer input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'llama': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -226,7 +258,34 @@ TERMS = {
         ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
-        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
+        ('finetuning/activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, gate, up, down)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'gpt_neox': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -337,7 +396,39 @@ TERMS = {
         ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
         ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
-        ('finetuning/step_peak', "peak of one LoRA step (start of backward, with the full step's activations)", 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
+        ('finetuning/activations/input_ids', 'input token ids (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/rotary', 'rotary cos and sin (fp32, d_rot channels of each head)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/embedding_dropout_mask', 'embedding dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'input_layernorm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'query_key_value input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/weight_copies', '16-bit weight copies (query_key_value, dense, dense_h_to_4h, dense_4h_to_h)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query_key_value', 'query, key, value (copies cut from the fused projection)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/kernel_output', 'attention output (fused kernel layout)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (dense input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/residual_dropout_mask', 'attention branch dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'post_attention_layernorm input (serial residual only)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'post_attention_layernorm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'feed-forward input (dense_h_to_4h input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'activation tensors (n_act of width d_ff)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation_output', 'activation output (dense_4h_to_h input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/residual_dropout_mask', 'feed-forward residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'final_layer_norm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'final_layer_norm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/lm_head/input', 'output-layer input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'mixtral': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -569,14 +660,28 @@ def _step_gpt2(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     n_act = v['n_act']
+    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
     p_attn = v['p_attn']
     p_embd = v['p_embd']
     p_resid = v['p_resid']
+    r_lora = v['r_lora']
+    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
@@ -619,7 +724,39 @@ def _step_gpt2(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/activations/input_ids'] = 8*B*S
+    r['finetuning/activations/position_ids'] = 8*S
+    r['finetuning/activations/embedding_dropout_mask'] = (B*S*b_res*d_model*p_embd + B*S*d_model*p_embd*x_cuda - B*S*b_res*d_model*p_embd*x_cuda)
+    r['finetuning/activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_1/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/weight_copies'] = L*(4*d_ff*d_model*x_auto + 2*d_ff*d_model*gamma*x_auto + 4*d_head*d_model*h*x_auto + 4*d_head*d_model*h_kv*x_auto)
+    r['finetuning/activations/layer/attention/query_key'] = L*(8*B*S*d_head*h - 4*B*S*d_head*h*x_auto + 4*B*S*d_head*h*p_attn*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/value'] = L*(-x_sdpa*((12*B*S*d_head*h - 6*B*S*d_head*h*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 12*B*S*d_head*h*x_sdpa - 8*B*S*d_head*h*p_attn*x_sdpa - 6*B*S*d_head*h*x_auto*x_sdpa + 6*B*S*d_head*h*p_attn*x_auto*x_sdpa + 8*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 6*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa + ((12*B*S*d_head*h - 6*B*S*d_head*h*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)))
+    r['finetuning/activations/layer/attention/softmax'] = L*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = L*(4*B*S**2*h*p_attn - 2*B*S**2*h*p_attn*x_auto - 3*B*S**2*h*p_attn*x_cuda - 8*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn*x_sdpa**2 + 8*B*S**2*h*p_attn**2*x_sdpa - 8*B*S**2*h*p_attn**2*x_sdpa**2 + 4*B*S**2*h*p_attn**3*x_sdpa**2 + 2*B*S**2*h*p_attn*x_auto*x_cuda + 4*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto*x_sdpa**2 + 7*B*S**2*h*p_attn*x_cuda*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa**2 - 2*B*S**2*h*p_attn**2*x_auto*x_sdpa + 2*B*S**2*h*p_attn**2*x_auto*x_sdpa**2 - 15*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 16*B*S**2*h*p_attn**2*x_cuda*x_sdpa**2 + 7*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa - 8*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa**2 - 12*B*S**2*h*p_attn**3*x_cuda*x_sdpa**2 + 12*B*S**2*h*p_attn**3*x_cuda**2*x_sdpa**2 - 4*B*S**2*h*p_attn**3*x_cuda**3*x_sdpa**2 - 4*B*S**2*h*p_attn*x_auto*x_cuda*x_sdpa + 2*B*S**2*h*p_attn*x_auto*x_cuda*x_sdpa**2 + 4*B*S**2*h*p_attn**2*x_auto*x_cuda*x_sdpa - 4*B*S**2*h*p_attn**2*x_auto*x_cuda*x_sdpa**2 - 2*B*S**2*h*p_attn**2*x_auto*x_cuda**2*x_sdpa + 2*B*S**2*h*p_attn**2*x_auto*x_cuda**2*x_sdpa**2)
+    r['finetuning/activations/layer/attention/probabilities'] = L*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = L*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_2/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/mlp/activation'] = L*(4*B*S*d_ff*n_act - 2*B*S*d_ff*n_act*x_auto)
+    r['finetuning/activations/layer/mlp/activation_output'] = L*(4*B*S*d_ff - 2*B*S*d_ff*x_auto)
+    r['finetuning/activations/layer/mlp/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 8*B*S
+    r['finetuning/activations/lm_head/input'] = (4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/embedding_dropout_mask'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/input_ids'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query_key'] + r['finetuning/activations/layer/attention/residual_dropout_mask'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/attention/value'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/activation_output'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/mlp/residual_dropout_mask'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/layer/weight_copies'] + r['finetuning/activations/lm_head/input'] + r['finetuning/activations/lm_head/weight_copy'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/position_ids'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _step_llama(v, r):
@@ -633,11 +770,25 @@ def _step_llama(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
+    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
     p_attn = v['p_attn']
+    r_lora = v['r_lora']
+    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
@@ -681,7 +832,34 @@ def _step_llama(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/activations/rotary'] = 8*S*d_head
+    r['finetuning/activations/layer/norm_1/input'] = B*S*b_res*d_model*(-1 + L)
+    r['finetuning/activations/layer/norm_1/statistics'] = 4*B*S*(-1 + L)
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model*l_k + 4*B*S*d_model*l_q + 4*B*S*d_model*l_v - 4*B*S*d_model*l_k*l_q - 4*B*S*d_model*l_k*l_v + 2*B*S*d_model*l_k*x_auto - 4*B*S*d_model*l_q*l_v + 2*B*S*d_model*l_q*x_auto + 2*B*S*d_model*l_v*x_auto + 4*B*S*d_model*l_k*l_q*l_v - 2*B*S*d_model*l_k*l_q*x_auto - 2*B*S*d_model*l_k*l_v*x_auto - 2*B*S*d_model*l_q*l_v*x_auto + 2*B*S*d_model*l_k*l_q*l_v*x_auto)
+    r['finetuning/activations/layer/weight_copies'] = L*(4*d_ff*d_model*x_auto + 2*d_ff*d_model*gamma*x_auto + 4*d_head*d_model*h*x_auto + 4*d_head*d_model*h_kv*x_auto)
+    r['finetuning/activations/layer/attention/query'] = (-1 + L + l_k)*(4*B*S*d_head*h - 2*B*S*d_head*h*x_auto + 2*B*S*d_head*h*p_attn*x_auto*x_sdpa - 2*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/key'] = (-1 + L + l_q)*(x_kv1*((4*B*S*d_head*h_kv + 4*B*S*d_head*h*x_auto - 2*B*S*d_head*h*x_auto**2 - 4*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) - x_kv1*x_sdpa*((4*B*S*d_head*h_kv + 4*B*S*d_head*h*x_auto - 2*B*S*d_head*h*x_auto**2 - 4*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 4*B*S*d_head*h - 2*B*S*d_head*h*x_auto - 4*B*S*d_head*h*x_kv1 - 4*B*S*d_head*h*x_sdpa + 4*B*S*d_head*h_kv*x_sdpa + 4*B*S*d_head*h*p_attn*x_sdpa + 2*B*S*d_head*h*x_auto*x_kv1 + 2*B*S*d_head*h*x_auto*x_sdpa + 4*B*S*d_head*h*x_kv1*x_sdpa - 4*B*S*d_head*h_kv*p_attn*x_sdpa - 2*B*S*d_head*h_kv*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*x_auto*x_kv1*x_sdpa + 2*B*S*d_head*h_kv*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h_kv*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h_kv*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/value'] = (L - (1 - l_k)*(1 - l_q))*(x_kv1*((4*B*S*d_head*h_kv - 2*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) - x_kv1*x_sdpa*((4*B*S*d_head*h_kv - 2*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 4*B*S*d_head*h - 2*B*S*d_head*h*x_auto - 4*B*S*d_head*h*x_kv1 - 4*B*S*d_head*h*x_sdpa + 4*B*S*d_head*h_kv*x_sdpa + 4*B*S*d_head*h*p_attn*x_sdpa + 2*B*S*d_head*h*x_auto*x_kv1 + 2*B*S*d_head*h*x_auto*x_sdpa + 4*B*S*d_head*h*x_kv1*x_sdpa - 4*B*S*d_head*h_kv*p_attn*x_sdpa - 2*B*S*d_head*h_kv*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*x_auto*x_kv1*x_sdpa + 2*B*S*d_head*h_kv*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h_kv*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h_kv*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/softmax'] = (L - (1 - l_k)*(1 - l_q)*(1 - l_v))*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = (L - (1 - l_k)*(1 - l_q))*(4*B*S**2*h*p_attn - 3*B*S**2*h*p_attn*x_cuda - 4*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn**2*x_sdpa + 3*B*S**2*h*p_attn*x_cuda*x_sdpa - 7*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 3*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa)
+    r['finetuning/activations/layer/attention/probabilities'] = (-1 + L + l_v)*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = (L - (1 - l_k)*(1 - l_q)*(1 - l_v))*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_head*h*l_o - 2*B*S*d_head*h*l_o*x_auto)
+    r['finetuning/activations/layer/norm_2/input'] = B*S*b_res*d_model*(L - (1 - l_k)*(1 - l_o)*(1 - l_q)*(1 - l_v))
+    r['finetuning/activations/layer/norm_2/statistics'] = 4*B*S*(L - (1 - l_k)*(1 - l_o)*(1 - l_q)*(1 - l_v))
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model*l_gate + 4*B*S*d_model*l_up - 4*B*S*d_model*l_gate*l_up)
+    r['finetuning/activations/layer/mlp/activation'] = L*(12*B*S*d_ff + 4*B*S*d_ff*l_down - 6*B*S*d_ff*x_auto - 2*B*S*d_ff*l_down*x_auto)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 4*B*S
+    r['finetuning/activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/key'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/attention/value'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/layer/weight_copies'] + r['finetuning/activations/lm_head/weight_copy'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/rotary'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _step_gpt_neox(v, r):
@@ -696,14 +874,28 @@ def _step_gpt_neox(v, r):
     d_head = v['d_head']
     d_model = v['d_model']
     d_rot = v['d_rot']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     n_act = v['n_act']
+    n_experts = v['n_experts']
     n_opt_tmp = v['n_opt_tmp']
     p_attn = v['p_attn']
     p_embd = v['p_embd']
     p_resid = v['p_resid']
+    r_lora = v['r_lora']
+    rho = v['rho']
     tau = v['tau']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
@@ -747,7 +939,39 @@ def _step_gpt_neox(v, r):
     r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
     r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
-    r['finetuning/step_peak'] = (r['activations'] + r['finetuning/adapter_gradients'] + r['finetuning/state'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/activations/input_ids'] = 8*B*S
+    r['finetuning/activations/rotary'] = 8*S*d_rot
+    r['finetuning/activations/embedding_dropout_mask'] = (B*S*b_res*d_model*p_embd + B*S*d_model*p_embd*x_cuda - B*S*b_res*d_model*p_embd*x_cuda)
+    r['finetuning/activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_1/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/weight_copies'] = L*(4*d_ff*d_model*x_auto + 2*d_ff*d_model*gamma*x_auto + 4*d_head*d_model*h*x_auto + 4*d_head*d_model*h_kv*x_auto)
+    r['finetuning/activations/layer/attention/query_key_value'] = L*(12*B*S*d_head*h - 6*B*S*d_head*h*x_auto + 6*B*S*d_head*h*p_attn*x_auto*x_sdpa - 6*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/kernel_output'] = L*(4*B*S*d_head*h*x_sdpa - 4*B*S*d_head*h*p_attn*x_sdpa - 2*B*S*d_head*h*x_auto*x_sdpa + 2*B*S*d_head*h*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/softmax'] = L*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = L*(4*B*S**2*h*p_attn - 3*B*S**2*h*p_attn*x_cuda - 4*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn**2*x_sdpa + 3*B*S**2*h*p_attn*x_cuda*x_sdpa - 7*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 3*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa)
+    r['finetuning/activations/layer/attention/probabilities'] = L*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = L*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/layer/norm_2/input'] = L*(B*S*b_res*d_model - B*S*b_res*d_model*x_par)
+    r['finetuning/activations/layer/norm_2/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/mlp/activation'] = L*(4*B*S*d_ff*n_act - 2*B*S*d_ff*n_act*x_auto)
+    r['finetuning/activations/layer/mlp/activation_output'] = L*(4*B*S*d_ff - 2*B*S*d_ff*x_auto)
+    r['finetuning/activations/layer/mlp/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 8*B*S
+    r['finetuning/activations/lm_head/input'] = (4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/embedding_dropout_mask'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/input_ids'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/kernel_output'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query_key_value'] + r['finetuning/activations/layer/attention/residual_dropout_mask'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/activation_output'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/mlp/residual_dropout_mask'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/layer/weight_copies'] + r['finetuning/activations/lm_head/input'] + r['finetuning/activations/lm_head/weight_copy'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/rotary'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _evaluate(v, parts):

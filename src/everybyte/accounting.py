@@ -50,10 +50,7 @@ def _serving_terms(family: str) -> list[Term]:
 
 
 def _finetuning_terms(family: str) -> list[Term]:
-    terms = finetuning.terms()
-    if families.FAMILIES[family].activations is None:  # the step's peak needs the saved activations
-        terms = [t for t in terms if t.key != "finetuning/step_peak"]
-    return terms
+    return finetuning.terms(family)
 
 
 def _training_state_terms(family: str) -> list[Term]:

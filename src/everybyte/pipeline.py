@@ -71,6 +71,9 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
             values.update(setup.lora.symbol_values(config.family.name))
         if workload is not None:
             values.update(setup.serving_or_default().symbol_values(values["b_dtype"], workload.seq))
+        # The serving peak counts a feed-forward activation's intermediates by n_act (gelu_new's four);
+        # an activation the training accounting does not know is counted as exact GELU's (input and output).
+        values.setdefault("n_act", 1)
     return values
 
 
