@@ -69,11 +69,9 @@ def _any(*switches) -> sp.Expr:
 def _llama_lora_rules() -> dict[str, tuple[sp.Expr, sp.Expr]]:
     attention_adapted = _any(lora_q, lora_k, lora_v, lora_o)
     return {
-        "input_ids": (0, 1),
         "rotary": (1, 1),
         "layer/norm_1/input": (1, L - 1), "layer/norm_1/statistics": (1, L - 1), "layer/norm_1/normalized": (0, L),
         "layer/attention/input": (_any(lora_q, lora_k, lora_v), L),
-        "layer/weight_copies": (1, L),
         "layer/attention/query": (1, L - 1 + lora_k),
         "layer/attention/key": (1, L - 1 + lora_q),
         "layer/attention/value": (1, L - 1 + _any(lora_q, lora_k)),
@@ -89,8 +87,14 @@ def _llama_lora_rules() -> dict[str, tuple[sp.Expr, sp.Expr]]:
         # SiLU input, SiLU output and the up projection stay; the down projection's input only if it is adapted.
         "layer/mlp/activation": ((3 + lora_down) / sp.Integer(4), L),
         "final_norm/input": (1, 1), "final_norm/statistics": (1, 1), "final_norm/normalized": (0, 1),
-        "lm_head/input": (0, 1),
     }
+
+
+#: What no LoRA step saves in any family: the ids (the embedding is frozen), the output layer's input
+#: (its weight is frozen), and autocast's 16-bit weight copies (a LoRA base is stored in its compute
+#: dtype, or dequantized layer by layer from NF4, and neither copy is saved).
+_ANY_FAMILY = {"input_ids": (0, 1), "lm_head/input": (0, 1), "layer/weight_copies": (0, L),
+               "lm_head/weight_copy": (0, 1)}
 
 
 def activation_terms(family: str) -> list[Term]:
@@ -98,12 +102,14 @@ def activation_terms(family: str) -> list[Term]:
 
     For the llama family the full step's accounting with :func:`_llama_lora_rules` applied and the
     adapters' own ``(B, S, r)`` inputs of ``B`` (exact in fp32 with eager attention for targets that
-    include an attention projection); for the other families the full step's accounting (an upper bound).
+    include an attention projection); for the other families the full step's accounting less
+    :data:`_ANY_FAMILY` (an upper bound).  In 16 bits the accounting is autocast's (an fp32 residual
+    stream), an upper bound for a base stored in 16 bits.
     """
     from . import activations
 
     full = activations.saved_tensor_terms(families.FAMILIES[family].activations)
-    rules = _llama_lora_rules() if family == "llama" else {}
+    rules = {**_ANY_FAMILY, **(_llama_lora_rules() if family == "llama" else {})}
     out = []
     for term in full:
         key = term.key.removeprefix("activations/")

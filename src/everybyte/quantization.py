@@ -20,7 +20,7 @@ scheme leaves unquantized.  For every linear layer ``d_in -> d_out`` of
   128): ``qweight`` int32 ``(d_in / 8, d_out)``, ``qzeros`` int32
   ``(ceil(d_in / 128), d_out / 8)``, fp16 ``scales`` ``(ceil(d_in / 128),
   d_out)`` and int32 ``g_idx`` ``(d_in,)``;
-* AWQ (Lin et al. 2024; AutoAWQ's ``WQLinear_GEMM``, 4 bits, group 128):
+* AWQ (Lin et al. 2023; AutoAWQ's ``WQLinear_GEMM``, 4 bits, group 128):
   ``qweight`` int32 ``(d_in, d_out / 8)``, ``qzeros`` int32 ``(d_in / 128,
   d_out / 8)``, fp16 ``scales`` ``(d_in / 128, d_out)``;
 * torchao int8 weight-only (``Int8WeightOnlyConfig``): ``n`` int8 values, an
