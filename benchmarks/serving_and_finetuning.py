@@ -30,22 +30,7 @@ eb.measure.quiet_kernel_notices()
 from everybyte import measure, measure_serving as ms  # noqa: E402
 from everybyte.knobs import LoRA, Serving  # noqa: E402
 
-LAYOUTS = {
-    "gpt2 (MHA)": {"model_type": "gpt2", "n_embd": 60, "n_head": 5, "n_layer": 2, "vocab_size": 101, "n_positions": 64},
-    "gpt_neox (MHA, partial rotary)": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3,
-                                       "num_hidden_layers": 2, "intermediate_size": 70, "vocab_size": 101},
-    "llama (GQA, head_dim 20)": {"model_type": "llama", "hidden_size": 96, "num_attention_heads": 6,
-                                 "num_key_value_heads": 2, "head_dim": 20, "intermediate_size": 64,
-                                 "num_hidden_layers": 3, "vocab_size": 101},
-    "qwen2 (MQA)": {"model_type": "qwen2", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 1,
-                    "intermediate_size": 64, "num_hidden_layers": 2, "vocab_size": 101},
-    "mistral (GQA, no window)": {"model_type": "mistral", "hidden_size": 64, "num_attention_heads": 4,
-                                 "num_key_value_heads": 2, "intermediate_size": 96, "num_hidden_layers": 2,
-                                 "vocab_size": 101, "sliding_window": None},
-    "mixtral (GQA, experts)": {"model_type": "mixtral", "hidden_size": 48, "num_attention_heads": 4,
-                               "num_key_value_heads": 2, "intermediate_size": 40, "num_hidden_layers": 2,
-                               "vocab_size": 101, "num_local_experts": 3},
-}
+LAYOUTS = ms.LAYOUTS
 TARGETS = {
     "gpt2": [("c_attn",), ("c_proj",), ("c_attn", "c_fc"), ("all-linear",)],
     "gpt_neox": [("query_key_value",), ("dense", "dense_4h_to_h"), ("all-linear",)],
@@ -54,17 +39,7 @@ TARGETS = {
     "mistral": [("v_proj", "up_proj"), ("all-linear",)],
     "mixtral": [("q_proj", "v_proj"), ("gate",), ("all-linear",)],
 }
-#: Models of real proportions (vocabulary about 10 d_model, d_ff about 2 d_model) for the peaks.
-PEAK_MODELS = {
-    "llama (d 96, 6/2 heads of 20, 3 layers, V 1009)": {
-        "model_type": "llama", "hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2, "head_dim": 20,
-        "intermediate_size": 200, "num_hidden_layers": 3, "vocab_size": 1009},
-    "gpt2 (d 96, 6 heads, 3 layers, V 2003)": {
-        "model_type": "gpt2", "n_embd": 96, "n_head": 6, "n_layer": 3, "vocab_size": 2003, "n_positions": 256},
-    "gpt_neox (d 96, 6 heads, 3 layers, V 1009)": {
-        "model_type": "gpt_neox", "hidden_size": 96, "num_attention_heads": 6, "num_hidden_layers": 3,
-        "intermediate_size": 200, "vocab_size": 1009},
-}
+PEAK_MODELS = ms.PEAK_MODELS
 
 
 def row(cells):
@@ -133,15 +108,7 @@ def quantized_rows():
         return eb.estimate(cfg, eb.Workload(1, 1), eb.Setup(dtype, serving=Serving(weights=fmt)))["serving/weights"]
 
     def replaced(make):
-        model = measure.build_model(data)
-        for layer in model.model.layers:
-            for parent in (layer.self_attn, layer.mlp):
-                for child_name, child in list(parent.named_children()):
-                    if isinstance(child, torch.nn.Linear):
-                        new = make(child)
-                        new.load_state_dict(child.state_dict())
-                        setattr(parent, child_name, new.to("cpu"))
-        return model
+        return ms.replace_linears(measure.build_model(data), make)
 
     out = []
     int8 = replaced(lambda lin: bnb.nn.Linear8bitLt(lin.in_features, lin.out_features, bias=False,
@@ -177,7 +144,7 @@ def peak_rows():
                     est = eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype, attention))
                     out.append(("generate()", name, f"{dtype}, {attention}", batch, seq,
                                 ms.generate_peak_bytes(model, batch, seq), est["serving/peak"]))
-    data = PEAK_MODELS["llama (d 96, 6/2 heads of 20, 3 layers, V 1009)"]
+    data = ms.PEAK_LLAMA
     cfg = eb.from_hf_config(data)
     for targets in (("q_proj", "v_proj"), ("q_proj", "k_proj", "v_proj", "o_proj"), ("v_proj", "down_proj"),
                     ("gate_proj", "up_proj"), ("all-linear",)):

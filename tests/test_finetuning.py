@@ -82,7 +82,7 @@ def test_targets_peft_would_not_find_are_refused():
 
 def test_lora_step_peak_against_memtracker():
     # A sample of benchmarks/serving_and_finetuning.py: the benchmark's llama, q_proj and v_proj.
-    data = {**MODELS["llama"], "intermediate_size": 200, "vocab_size": 1009}
+    data = ms.PEAK_LLAMA
     model = ms.peft_model(data, 4, ("q_proj", "v_proj"))
     measured = ms.lora_step_peak_bytes(model, 2, 64)
     est = eb.estimate(eb.from_hf_config(data), eb.Workload(2, 64), eb.Setup(lora=LoRA(4, ("q_proj", "v_proj"))))

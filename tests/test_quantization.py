@@ -52,22 +52,11 @@ def test_gguf_file_bytes(kind):
     assert _estimate(LLAMA, f"gguf-{kind}")["serving/weights"] == total
 
 
-def _replace_linears(model, make):
-    for layer in model.model.layers:
-        for parent in (layer.self_attn, layer.mlp):
-            for name, child in list(parent.named_children()):
-                if isinstance(child, torch.nn.Linear):
-                    new = make(child)
-                    new.load_state_dict(child.state_dict())
-                    setattr(parent, name, new.to("cpu"))  # .to() quantizes bitsandbytes' parameters
-    return model
-
-
 @pytest.mark.parametrize("fmt, quant_type, double", [("nf4", "nf4", False), ("fp4", "fp4", False),
                                                      ("nf4-dq", "nf4", True)])
 def test_bitsandbytes_4bit_state_dict(fmt, quant_type, double):
     bnb = pytest.importorskip("bitsandbytes")
-    model = _replace_linears(eb.measure.build_model(LLAMA), lambda lin: bnb.nn.Linear4bit(
+    model = ms.replace_linears(eb.measure.build_model(LLAMA), lambda lin: bnb.nn.Linear4bit(
         lin.in_features, lin.out_features, bias=lin.bias is not None, compute_dtype=torch.float32,
         quant_type=quant_type, compress_statistics=double, quant_storage=torch.uint8))
     tensors = ms.state_dict_bytes(model, skip=("quant_state.bitsandbytes",))
@@ -79,7 +68,7 @@ def test_bitsandbytes_4bit_state_dict(fmt, quant_type, double):
 
 def test_bitsandbytes_int8_state_dict():
     bnb = pytest.importorskip("bitsandbytes")
-    model = _replace_linears(eb.measure.build_model(LLAMA), lambda lin: bnb.nn.Linear8bitLt(
+    model = ms.replace_linears(eb.measure.build_model(LLAMA), lambda lin: bnb.nn.Linear8bitLt(
         lin.in_features, lin.out_features, bias=lin.bias is not None, has_fp16_weights=False))
     assert _estimate(LLAMA, "int8")["serving/weights"] == ms.state_dict_bytes(model)
 

@@ -15,22 +15,7 @@ import everybyte as eb  # noqa: E402
 from everybyte import measure_serving as ms  # noqa: E402
 from everybyte.knobs import Serving  # noqa: E402
 
-LAYOUTS = {
-    "gpt2 (MHA)": {"model_type": "gpt2", "n_embd": 60, "n_head": 5, "n_layer": 2, "vocab_size": 101, "n_positions": 64},
-    "gpt_neox (MHA, partial rotary)": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3,
-                                       "num_hidden_layers": 2, "intermediate_size": 70, "vocab_size": 101},
-    "llama (GQA, head_dim 20)": {"model_type": "llama", "hidden_size": 96, "num_attention_heads": 6,
-                                 "num_key_value_heads": 2, "head_dim": 20, "intermediate_size": 64,
-                                 "num_hidden_layers": 3, "vocab_size": 101},
-    "qwen2 (MQA)": {"model_type": "qwen2", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 1,
-                    "intermediate_size": 64, "num_hidden_layers": 2, "vocab_size": 101},
-    "mistral (GQA, no window)": {"model_type": "mistral", "hidden_size": 64, "num_attention_heads": 4,
-                                 "num_key_value_heads": 2, "intermediate_size": 96, "num_hidden_layers": 2,
-                                 "vocab_size": 101, "sliding_window": None},
-    "mixtral (GQA, experts)": {"model_type": "mixtral", "hidden_size": 48, "num_attention_heads": 4,
-                               "num_key_value_heads": 2, "intermediate_size": 40, "num_hidden_layers": 2,
-                               "vocab_size": 101, "num_local_experts": 3},
-}
+LAYOUTS = ms.LAYOUTS
 
 
 @pytest.mark.parametrize("dtype", ["fp32", "bf16"])
@@ -93,7 +78,7 @@ def test_paged_cache_rounds_to_blocks_by_hand():
 def test_generate_peak_is_within_1_percent_of_memtracker(dtype, attention):
     # A sample of the benchmark's rows (benchmarks/serving_and_finetuning.py prints them all): the
     # benchmark's llama of odd sizes, whose vocabulary and feed-forward width are real models' proportions.
-    data = {**LAYOUTS["llama (GQA, head_dim 20)"], "intermediate_size": 200, "vocab_size": 1009}
+    data = ms.PEAK_LLAMA
     model = ms.serving_model(data, dtype, attention)
     measured = ms.generate_peak_bytes(model, 1, 200)
     est = eb.estimate(eb.from_hf_config(data), eb.Workload(1, 200), eb.Setup(dtype, attention))

@@ -23,6 +23,38 @@ from .measure import build_model
 
 TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
+#: Every attention layout the supported families express, at sizes a CPU runs in milliseconds
+#: (the KV-cache and LoRA checks of the tests, the benchmark and chapters 16 and 17).
+LAYOUTS: dict[str, dict] = {
+    "gpt2 (MHA)": {"model_type": "gpt2", "n_embd": 60, "n_head": 5, "n_layer": 2, "vocab_size": 101, "n_positions": 64},
+    "gpt_neox (MHA, partial rotary)": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3,
+                                       "num_hidden_layers": 2, "intermediate_size": 70, "vocab_size": 101},
+    "llama (GQA, head_dim 20)": {"model_type": "llama", "hidden_size": 96, "num_attention_heads": 6,
+                                 "num_key_value_heads": 2, "head_dim": 20, "intermediate_size": 64,
+                                 "num_hidden_layers": 3, "vocab_size": 101},
+    "qwen2 (MQA)": {"model_type": "qwen2", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 1,
+                    "intermediate_size": 64, "num_hidden_layers": 2, "vocab_size": 101},
+    "mistral (GQA, no window)": {"model_type": "mistral", "hidden_size": 64, "num_attention_heads": 4,
+                                 "num_key_value_heads": 2, "intermediate_size": 96, "num_hidden_layers": 2,
+                                 "vocab_size": 101, "sliding_window": None},
+    "mixtral (GQA, experts)": {"model_type": "mixtral", "hidden_size": 48, "num_attention_heads": 4,
+                               "num_key_value_heads": 2, "intermediate_size": 40, "num_hidden_layers": 2,
+                               "vocab_size": 101, "num_local_experts": 3},
+}
+#: Models of real proportions (vocabulary about 10 d_model, d_ff about 2 d_model) for the peaks.
+PEAK_MODELS: dict[str, dict] = {
+    "llama (d 96, 6/2 heads of 20, 3 layers, V 1009)": {
+        "model_type": "llama", "hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2, "head_dim": 20,
+        "intermediate_size": 200, "num_hidden_layers": 3, "vocab_size": 1009},
+    "gpt2 (d 96, 6 heads, 3 layers, V 2003)": {
+        "model_type": "gpt2", "n_embd": 96, "n_head": 6, "n_layer": 3, "vocab_size": 2003, "n_positions": 256},
+    "gpt_neox (d 96, 6 heads, 3 layers, V 1009)": {
+        "model_type": "gpt_neox", "hidden_size": 96, "num_attention_heads": 6, "num_hidden_layers": 3,
+        "intermediate_size": 200, "vocab_size": 1009},
+}
+#: The llama of PEAK_MODELS (chapters 16 and 17 measure it).
+PEAK_LLAMA = PEAK_MODELS["llama (d 96, 6/2 heads of 20, 3 layers, V 1009)"]
+
 
 def _torch():
     import torch
@@ -170,6 +202,23 @@ def _no_gradient_hooks_on_frozen_parameters():
         yield
     finally:
         torch.Tensor.register_hook, torch.Tensor.register_post_accumulate_grad_hook = register, post
+
+
+def replace_linears(model, make):
+    """``model`` with each nn.Linear of its decoder layers replaced by ``make(linear)`` (weights copied).
+
+    ``.to("cpu")`` after loading the weights is what makes bitsandbytes' parameters quantize.
+    Works for the llama family's layout (``model.model.layers[i].self_attn`` and ``.mlp``).
+    """
+    torch = _torch()
+    for layer in model.model.layers:
+        for parent in (layer.self_attn, layer.mlp):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, torch.nn.Linear):
+                    new = make(child)
+                    new.load_state_dict(child.state_dict())
+                    setattr(parent, name, new.to("cpu"))
+    return model
 
 
 def state_dict_bytes(module, *, skip=()) -> int:
