@@ -15,19 +15,7 @@ import everybyte as eb  # noqa: E402
 from everybyte import measure_serving as ms  # noqa: E402
 from everybyte.knobs import LoRA  # noqa: E402
 
-MODELS = {
-    "gpt2": {"model_type": "gpt2", "n_embd": 60, "n_head": 5, "n_layer": 2, "vocab_size": 101, "n_positions": 64},
-    "gpt_neox": {"model_type": "gpt_neox", "hidden_size": 48, "num_attention_heads": 3, "num_hidden_layers": 2,
-                 "intermediate_size": 70, "vocab_size": 101},
-    "llama": {"model_type": "llama", "hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2,
-              "head_dim": 20, "intermediate_size": 64, "num_hidden_layers": 3, "vocab_size": 101},
-    "qwen2": {"model_type": "qwen2", "hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 1,
-              "intermediate_size": 64, "num_hidden_layers": 2, "vocab_size": 101},
-    "mistral": {"model_type": "mistral", "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2,
-                "intermediate_size": 96, "num_hidden_layers": 2, "vocab_size": 101},
-    "mixtral": {"model_type": "mixtral", "hidden_size": 48, "num_attention_heads": 4, "num_key_value_heads": 2,
-                "intermediate_size": 40, "num_hidden_layers": 2, "vocab_size": 101, "num_local_experts": 3},
-}
+MODELS = {data["model_type"]: data for data in ms.LAYOUTS.values()}  # one small model per model type
 TARGETS = {
     "gpt2": [("c_attn",), ("c_proj",), ("c_attn", "c_fc"), ("all-linear",)],
     "gpt_neox": [("query_key_value",), ("dense", "dense_4h_to_h"), ("all-linear",)],
