@@ -6,7 +6,7 @@ On this machine's CPU, with the pinned transformers, peft, bitsandbytes,
 torchao, gguf and optimum-quanto:
 
 * KV cache: the package's ``kv_cache`` against the distinct storages of the
-  cache one forward pass returns, for every supported family's attention
+  cache one forward pass (or a generate() call) returns, for every supported family's attention
   layout (multi-head, grouped-query, multi-query, explicit head_dim), fp32 and
   bf16, plus StaticCache and QuantizedCache (target: exact);
 * LoRA trainable parameters against peft's get_nb_trainable_parameters() for
@@ -57,6 +57,9 @@ def kv_rows():
             for batch, seq in ((2, 9), (1, 17)):
                 est = eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype))
                 out.append((f"{name}, dynamic", dtype, batch, seq, ms.kv_cache_bytes(model, batch, seq), est["kv_cache"]))
+            est = eb.estimate(cfg, eb.Workload(2, 9 + 4 - 1), eb.Setup(dtype))
+            out.append((f"{name}, generate() 4 new tokens", dtype, 2, 9, ms.generate_cache_bytes(model, 2, 9, 4),
+                        est["kv_cache"]))
             static = StaticCache(config=model.config, max_cache_len=40)
             est = eb.estimate(cfg, eb.Workload(2, 9), eb.Setup(dtype, serving=Serving(cache="static", max_cache_len=40)))
             out.append((f"{name}, static 40", dtype, 2, 9, ms.kv_cache_bytes(model, 2, 9, cache=static), est["kv_cache"]))

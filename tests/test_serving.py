@@ -29,6 +29,15 @@ def test_kv_cache_is_exact_against_the_real_cache(name, dtype):
         assert est["kv_cache"] == measured, (batch, seq)
 
 
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_kv_cache_of_generate_is_exact(name):
+    # generate() feeds back all but the last of its new tokens: the cache holds S + T - 1 of them.
+    data = LAYOUTS[name]
+    measured = ms.generate_cache_bytes(ms.serving_model(data, "bf16"), 2, 9, 4)
+    est = eb.estimate(eb.from_hf_config(data), eb.Workload(2, 9 + 4 - 1), eb.Setup("bf16"))
+    assert est["kv_cache"] == measured
+
+
 def test_mistral_sliding_window_cache_after_one_forward():
     # transformers 5.24 keeps mistral's cache in DynamicSlidingWindowLayer: after one forward of S > W tokens
     # it keeps a slice of the last W - 1 tokens, a view whose storage still holds all S, plus a 0-d int64

@@ -8,6 +8,7 @@ called.  Every model comes from :func:`everybyte.measure.build_model`.
 * :func:`kv_cache_bytes`: that, for the cache one forward of random ids of
   shape ``(batch, seq)`` returns with ``use_cache=True`` (or a StaticCache /
   QuantizedCache passed in);
+* :func:`generate_cache_bytes`: the same for the cache ``generate()`` returns;
 * :func:`generate_peak_bytes`: MemTracker's peak of ``model.generate()``;
 * :func:`peft_model` and :func:`trainable_parameters`: peft's own count;
 * :func:`lora_step_peak_bytes`: MemTracker's peak of one LoRA training step;
@@ -116,6 +117,19 @@ def kv_cache_bytes(model, batch: int, seq: int, *, cache=None, seed: int = 0) ->
     given = {} if cache is None else {"cache": cache}  # transformers 5.24 names the argument `cache`
     with torch.no_grad():
         out = model(input_ids=ids, use_cache=True, **given)
+    return cache_bytes(out.past_key_values)
+
+
+def generate_cache_bytes(model, batch: int, seq: int, new_tokens: int, *, seed: int = 0) -> int:
+    """Distinct-storage bytes of the cache ``generate()`` returns after ``new_tokens`` greedy tokens.
+
+    The last token is not fed back, so the cache holds ``seq + new_tokens - 1`` tokens.
+    """
+    torch = _torch()
+    ids = torch.randint(0, model.config.vocab_size, (batch, seq), generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0,
+                             attention_mask=torch.ones_like(ids), return_dict_in_generate=True)
     return cache_bytes(out.past_key_values)
 
 
