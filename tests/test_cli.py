@@ -239,7 +239,7 @@ def test_finetune_json_trainable_parameters_are_pefts(capsys):
     data = json.loads(out)
     assert data["trainable_parameters"] == ms.trainable_parameters(eb.measure.hf_config_dict("llama-2-7b"), 16,
                                                                    ["q_proj", "v_proj"])
-    assert data["peak"] == max(data["peak"], data["base_weights"])  # an int, at least the frozen base
+    assert data["peak"] > data["base_weights"] + data["activations"]  # ints: the base and what the step saves
     code, out, _ = run(capsys, "finetune", "gpt2", "--lora-rank", "4", "--lora-targets", "all-linear", "--quant",
                        "nf4", "--json")
     data = json.loads(out)

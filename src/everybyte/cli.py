@@ -310,7 +310,7 @@ def _finetune(args) -> str:
            "adapter_gradients": est["finetuning/adapter_gradients"],
            "optimizer_states": est["finetuning/optimizer_states"],
            "paged_optimizer_states": est["finetuning/paged_optimizer_states"],
-           "activations": est.get("activations"), "peak": peak, "note": est.activations_note}
+           "activations": est.get("finetuning/activations"), "peak": peak, "note": est.activations_note}
     if args.json:
         return json.dumps(out)
     share = 100 * out["trainable_parameters"] / out["all_parameters"]
@@ -319,7 +319,7 @@ def _finetune(args) -> str:
     if out["paged_optimizer_states"]:
         rows.append(_bytes_row(est.label("finetuning/paged_optimizer_states"), out["paged_optimizer_states"]))
     if peak is not None:
-        rows += [_bytes_row("activations saved for backward (full step's: an upper bound)", out["activations"]),
+        rows += [_bytes_row("activations a LoRA step saves for backward", out["activations"]),
                  _bytes_row("peak of one step", peak)]
     return "\n".join([
         f"{cfg.name} ({cfg.model_type}): {'DoRA' if args.dora else 'LoRA'} rank {args.lora_rank} on "
