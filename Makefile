@@ -69,6 +69,7 @@ generate: venv
 benchmark: venv
 	$(BIN)/python benchmarks/cli_start.py
 	$(BIN)/python benchmarks/formulas_vs_measurement.py
+	$(BIN)/python benchmarks/serving_and_finetuning.py
 
 # `make test` checks for the browser first (seconds), then runs these four steps
 # in this order and stops at the first failure.

@@ -188,3 +188,89 @@ def test_closed_stdout_ends_quietly_with_nonzero_exit():
     _, err = process.communicate()
     assert process.returncode == 1
     assert b"Traceback" not in err and err.strip() == b""
+
+
+# --- serve and finetune (chapters 16 and 17) ---------------------------------------------
+
+SMALL_LLAMA = {"model_type": "llama", "hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2,
+               "head_dim": 20, "intermediate_size": 64, "num_hidden_layers": 3, "vocab_size": 101}
+
+
+def test_serve_json_kv_cache_is_the_real_caches_bytes(capsys, tmp_path):
+    pytest.importorskip("torch")
+    from everybyte import measure_serving as ms
+
+    capsys.readouterr()
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(SMALL_LLAMA))
+    measured = {dtype: ms.kv_cache_bytes(ms.serving_model(SMALL_LLAMA, dtype), 3, 11) for dtype in ("bf16", "fp32")}
+    capsys.readouterr()  # importing transformers may log to stderr
+    for dtype in ("bf16", "fp32"):
+        code, out, err = run(capsys, "serve", str(path), "--batch", "3", "--context", "11", "--dtype", dtype, "--json")
+        assert code == 0 and err == ""
+        data = json.loads(out)
+        for key in ("weights", "kv_cache", "activations", "total"):
+            assert isinstance(data[key], int) and not isinstance(data[key], bool), key
+        assert data["kv_cache"] == measured[dtype]
+        assert data["total"] == data["weights"] + data["kv_cache"] + data["activations"]
+
+
+def test_serve_largest_batch_and_context_fit_and_one_more_does_not(capsys):
+    code, out, _ = run(capsys, "serve", "llama-3-8b", "--batch", "4", "--context", "8192", "--weights", "nf4",
+                       "--gpu-memory", "24GiB", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["gpu_memory"] == 24 * 2**30
+    cfg = eb.preset("llama-3-8b")
+    setup = eb.Setup("bf16", "sdpa", serving=eb.knobs.Serving(weights="nf4"))
+    fits = lambda b, s: eb.estimate(cfg, eb.Workload(b, s), setup)["serving/peak"] <= 24 * 2**30  # noqa: E731
+    assert fits(data["max_batch"], 8192) and not fits(data["max_batch"] + 1, 8192)
+    assert fits(4, data["max_context"]) and not fits(4, data["max_context"] + 1)
+
+
+def test_finetune_json_trainable_parameters_are_pefts(capsys):
+    pytest.importorskip("peft")
+    from everybyte import measure_serving as ms
+
+    capsys.readouterr()  # importing peft (and torchao through it) logs to stderr
+
+    code, out, err = run(capsys, "finetune", "llama-2-7b", "--lora-rank", "16", "--lora-targets", "q_proj,v_proj",
+                         "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert data["trainable_parameters"] == ms.trainable_parameters(eb.measure.hf_config_dict("llama-2-7b"), 16,
+                                                                   ["q_proj", "v_proj"])
+    assert data["peak"] > data["base_weights"] + data["activations"]  # ints: the base and what the step saves
+    code, out, _ = run(capsys, "finetune", "gpt2", "--lora-rank", "4", "--lora-targets", "all-linear", "--quant",
+                       "nf4", "--json")
+    data = json.loads(out)
+    assert data["trainable_parameters"] == ms.trainable_parameters("gpt2", 4, "all-linear")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["serve", "gpt2", "--batch", "1", "--context", "8", "--weights", "q4"], "weights must be one of"),
+    (["serve", "gpt2", "--batch", "1", "--context", "8", "--kv-dtype", "fp8"], "kv_dtype must be one of"),
+    (["serve", "gpt2", "--batch", "1", "--context", "8", "--gpu-memory", "lots"], "gpu-memory must be a number"),
+    (["serve", "gpt2", "--batch", "1", "--context", "8", "--cache", "static", "--max-cache-len", "4"],
+     "max_cache_len must be at least"),
+    (["serve", "gpt2", "--batch", "1", "--context", "8", "--kv-dtype", "int4", "--kv-group-size", "7"],
+     "kv_group_size must divide"),
+    (["serve", "gpt2", "--batch", "0", "--context", "8"], "batch must be a positive integer"),
+    (["finetune", "gpt2", "--lora-rank", "8", "--lora-targets", "q_proj"], "match no module of the gpt2 family"),
+    (["finetune", "gpt2", "--lora-rank", "0", "--lora-targets", "c_attn"], "lora_rank must be a positive integer"),
+    (["finetune", "gpt2", "--lora-rank", "8", "--lora-targets", "c_attn", "--quant", "int3"], "quant must be one of"),
+    (["finetune", "gpt2", "--lora-rank", "8", "--lora-targets", "all-linear,c_attn"], "all-linear stands alone"),
+    (["finetune", "mixtral-8x7b", "--lora-rank", "8", "--lora-targets", "all-linear", "--dora"], "refuses DoRA"),
+])
+def test_serve_and_finetune_bad_input_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+
+
+def test_serve_and_finetune_import_neither_sympy_nor_torch():
+    code = ("import sys, everybyte.cli as c; c.main(['serve', 'llama-3-8b', '--batch', '2', '--context', '64', "
+            "'--gpu-memory', '24GiB']); c.main(['finetune', 'gpt2', '--lora-rank', '4', '--lora-targets', 'c_attn']); "
+            "print(sorted(m for m in ('sympy', 'numpy', 'torch', 'peft') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr.strip() == "[]"

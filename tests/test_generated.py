@@ -25,13 +25,18 @@ SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau",
             "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda",
             # parallelism (everybyte.parallel)
             "z_1", "z_2", "z_3", "x_reshard", "x_sp", "r_full", "r_sel", "x_gpipe", "x_interleaved", "x_offload",
-            "x_opt8"}
+            "x_opt8",
+            # serving and fine-tuning (chapters 16 and 17)
+            "l_q", "l_k", "l_v", "l_qkv", "l_o", "l_gate", "l_up", "l_down", "l_router", "l_experts", "x_dora",
+            "x_qlora", "x_paged"}
 SMALL = {"nu": (1, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
          "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300),
          # devices and the rank a per-device term is evaluated for: a rank index may lie past the last
          # device (the terms stay defined), and device counts may exceed the sizes they divide
          "b_gather": (2, 4), "i_dp": (0, 70), "i_pp": (0, 9), "N_d": (1, 70), "t": (1, 9), "N_pp": (1, 9),
-         "N_cp": (1, 9), "N_ep": (1, 9), "n_micro": (1, 17), "n_virtual": (1, 5)}
+         "N_cp": (1, 9), "N_ep": (1, 9), "n_micro": (1, 17), "n_virtual": (1, 5),
+         # serving
+         "b_kv": (1, 4), "kv_bits": (0, 4), "kv_kind": (0, 2), "w_fmt": (0, 18)}
 
 
 def test_committed_file_is_fresh():
@@ -112,6 +117,8 @@ def _model_type_configs():
         "tied": st.booleans(), "bias": st.booleans(), "dropout": st.sampled_from([0.0, 0.1]),
         "experts": st.integers(1, 6), "parallel": st.booleans(), "rotary": st.sampled_from([0.25, 0.5, 1.0]),
         "activation": st.sampled_from(["gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "relu"]),
+        "weights": st.sampled_from(["auto", *eb.knobs.WEIGHT_FORMATS]),
+        "kv_dtype": st.sampled_from(["auto", "fp32", "bf16"]), "cache": st.sampled_from(eb.knobs.CACHE_KINDS),
     })
 
 
@@ -146,10 +153,15 @@ def _hf_dict(d):
        st.sampled_from(sorted(eb.options.OPTIMIZERS)))
 def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq, dtype, attention, device, optimizer):
     cfg = eb.from_hf_config(_hf_dict(d))
-    est = eb.estimate(cfg, eb.Workload(batch, seq), eb.Setup(dtype, attention, device, optimizer))
-    for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak"):
+    serving = eb.knobs.Serving(weights=d["weights"], kv_dtype=d["kv_dtype"], cache=d["cache"])
+    lora = eb.knobs.LoRA(rank=d["heads"], targets=("all-linear",), dora=d["tied"] and d["model_type"] != "mixtral")
+    est = eb.estimate(cfg, eb.Workload(batch, seq),
+                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora))
+    for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak",
+                "serving/peak", "lora/trainable_parameters", "finetuning/step_peak"):
         if key not in est:
-            assert est.activations_note is not None and key in ("activations", "training_peak")
+            assert est.activations_note is not None and key in ("activations", "training_peak",
+                                                                 "finetuning/step_peak")
             continue
         assert eb.exact(est.expr(key), est.values) == est[key], key
     assert sum(est.under("parameters").values()) == est["parameters"] == eb.count_params(cfg).total

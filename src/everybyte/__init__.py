@@ -15,6 +15,7 @@ matplotlib or torch load on first use, so the command line starts fast.
 from __future__ import annotations
 
 import importlib
+import os
 
 __version__ = "0.2.0"
 
@@ -37,9 +38,9 @@ _LAZY = {
     "sweep": ("evaluate", "sweep"),
     "model_memory_bytes": ("memory", "model_memory_bytes"),
 }
-_MODULES = {"accounting", "activations", "article", "benchmark", "cli", "codegen", "compute", "config", "efficiency",
-            "evaluate", "families", "hardware", "hf", "measure", "memory", "options", "parameters", "pipeline", "plotting",
-            "presets", "scaling", "symbols", "terms", "training", "units", "validation"}
+#: Every module of the package (loaded on first use as ``everybyte.<name>``).
+_MODULES = {name[:-3] for name in os.listdir(os.path.dirname(os.path.abspath(__file__)))
+            if name.endswith(".py") and not name.startswith("_")}
 
 __all__ = sorted([*_LAZY, *_MODULES])
 

@@ -27,7 +27,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -109,6 +115,69 @@ TERMS = {
         ('parallel/peak/end_of_backward', 'end of backward (gradients made, root group gathered)', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak', 'peak of one training step on this device', 'bytes', ('peak', 'per-device', 'step', 'total'), 'sec-parallel-peak', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/activations/position_ids', 'position ids (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/embedding_dropout_mask', 'embedding dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'ln_1 input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'ln_1 mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'attention input (c_attn input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query_key', 'query and key (copies for the matmul or the kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/value', 'value (a copy; with sdpa or B = 1 the fused q, k, v output holding it)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (c_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/residual_dropout_mask', 'attention residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'ln_2 input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'ln_2 mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'feed-forward input (c_fc input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'activation tensors (n_act of width d_ff)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation_output', 'activation output (mlp c_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/residual_dropout_mask', 'feed-forward residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'ln_f input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'ln_f mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'llama': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -131,7 +200,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -213,6 +288,66 @@ TERMS = {
         ('parallel/peak/end_of_backward', 'end of backward (gradients made, root group gathered)', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak', 'peak of one training step on this device', 'bytes', ('peak', 'per-device', 'step', 'total'), 'sec-parallel-peak', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'gpt_neox': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -235,7 +370,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -317,6 +458,69 @@ TERMS = {
         ('parallel/peak/end_of_backward', 'end of backward (gradients made, root group gathered)', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'per-device', 'step'), 'sec-parallel-peak', True),
         ('parallel/peak', 'peak of one training step on this device', 'bytes', ('peak', 'per-device', 'step', 'total'), 'sec-parallel-peak', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/activations/rotary', 'rotary cos and sin (fp32, d_rot channels of each head)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/embedding_dropout_mask', 'embedding dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_1/statistics', 'input_layernorm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/input', 'query_key_value input', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/query_key_value', 'query, key, value (copies cut from the fused projection)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/kernel_output', 'attention output (fused kernel layout)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/merged_heads', 'merged heads (dense input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/attention/residual_dropout_mask', 'attention branch dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/input', 'post_attention_layernorm input (serial residual only)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/norm_2/statistics', 'post_attention_layernorm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/input', 'feed-forward input (dense_h_to_4h input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation', 'activation tensors (n_act of width d_ff)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/activation_output', 'activation output (dense_4h_to_h input)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/layer/mlp/residual_dropout_mask', 'feed-forward residual dropout mask', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/input', 'final_layer_norm input (residual stream)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/final_norm/statistics', 'final_layer_norm mean and 1/std (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/labels', 'shifted labels (int64)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', False),
+        ('finetuning/activations/adapters', 'adapter inputs of B (fp32, B S r per adapted layer)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/activations', 'saved for backward by one LoRA step (total)', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/start_of_backward', 'LoRA step: start of backward', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak/optimizer_update', 'LoRA step: optimizer update', 'bytes', ('finetuning', 'step'), 'sec-lora-step', True),
+        ('finetuning/step_peak', 'peak of one LoRA step', 'bytes', ('finetuning', 'step', 'total'), 'sec-lora-step', True),
     ),
     'mixtral': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-general-formula', False),
@@ -339,7 +543,13 @@ TERMS = {
         ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
         ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
-        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('kv_cache/per_token_layer', 'KV cache of one token in one layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/per_token', 'KV cache of one token, every layer (float cache)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/tokens', 'tokens each sequence holds in the cache', 'tokens', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/full_attention', 'KV cache of the full attention layers', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache/counters', 'static cache: a 0-d int64 cumulative_length per layer', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
+        ('kv_cache', 'KV cache (keys and values of every layer)', 'bytes', ('inference', 'serving', 'total'), 'sec-kv-cache-real', True),
+        ('kv_cache/residual', 'quantized cache: tokens waiting in full precision (at most R_kv - 1)', 'bytes', ('inference', 'serving'), 'sec-kv-cache-real', True),
         ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
@@ -371,6 +581,40 @@ TERMS = {
         ('parallel/gathered/root', 'gathered parameters of the root group (FSDP: embedding, final norm, output layer)', 'bytes', ('per-device',), 'sec-parallel-fsdp', True),
         ('parallel/gathered/root_gradients', 'unsharded fp32 gradients of the root group before its reduce-scatter (FSDP)', 'bytes', ('per-device',), 'sec-parallel-fsdp', True),
         ('parallel/gathered/layer', "gathered parameters of one layer (FSDP's all-gather)", 'bytes', ('per-device',), 'sec-parallel-fsdp', True),
+        ('quantized_weights/int8', 'weights in bitsandbytes LLM.int8 (int8 rows, fp32 row scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4', 'weights in bitsandbytes NF4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/nf4-dq', 'weights in bitsandbytes NF4 with double quantization (8-bit absmax, fp32 per 256 blocks)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/fp4', 'weights in bitsandbytes FP4 (blocks of 64, fp32 absmax)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gptq-4bit', 'weights in GPTQ 4-bit, group size 128 (int32-packed weights and zeros, fp16 scales, g_idx)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/awq-4bit', 'weights in AWQ 4-bit GEMM, group size 128 (int32-packed weights and zeros, fp16 scales)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/torchao-int8wo', 'weights in torchao int8 weight-only (int8 rows, fp32 scale and int8 zero point per row)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', True),
+        ('quantized_weights/gguf-q4_0', 'weights in GGUF Q4_0 (blocks of 32: 18 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_1', 'weights in GGUF Q4_1 (blocks of 32: 20 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_0', 'weights in GGUF Q5_0 (blocks of 32: 22 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_1', 'weights in GGUF Q5_1 (blocks of 32: 24 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q8_0', 'weights in GGUF Q8_0 (blocks of 32: 34 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q2_k', 'weights in GGUF Q2_K (blocks of 256: 84 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q3_k', 'weights in GGUF Q3_K (blocks of 256: 110 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q4_k', 'weights in GGUF Q4_K (blocks of 256: 144 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q5_k', 'weights in GGUF Q5_K (blocks of 256: 176 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('quantized_weights/gguf-q6_k', 'weights in GGUF Q6_K (blocks of 256: 210 bytes)', 'bytes', ('serving', 'weights'), 'sec-quantized-weights', False),
+        ('serving/weights', 'weights in the serving format', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention', 'prefill: inside the attention (residual, normed input, queries, scores)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/attention_output', 'prefill: after the attention kernel (its output, merged heads, output projection)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/feed_forward', 'prefill: inside the feed-forward block', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill/logits', 'prefill: logits of the last position and their fp32 copy', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/prefill', 'working memory of a prefill (its largest moment)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/decode', 'working memory of one decode step', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/working_memory', 'working memory (the larger of prefill and decode)', 'bytes', ('inference', 'serving'), 'sec-serving-peak', True),
+        ('serving/peak', 'peak of serving: weights, KV cache and working memory', 'bytes', ('inference', 'serving', 'total'), 'sec-serving-peak', True),
+        ('lora/trainable_parameters', "trainable parameters (as peft's get_nb_trainable_parameters counts them)", 'parameters', ('finetuning',), 'sec-lora', True),
+        ('lora/adapter_tensors', "adapter tensors (A, B and DoRA's magnitude per adapted layer)", 'tensors', ('finetuning',), 'sec-lora', True),
+        ('finetuning/base_weights', "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)", 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_weights', 'adapter weights (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/adapter_gradients', 'adapter gradients (fp32)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/optimizer_states', 'optimizer states on the card', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/paged_optimizer_states', 'paged optimizer states (unified memory, may sit in CPU RAM)', 'bytes', ('finetuning',), 'sec-lora-step', True),
+        ('finetuning/state', 'what a LoRA step holds from start to end (on the card)', 'bytes', ('finetuning',), 'sec-lora-step', True),
     ),
 }
 
@@ -424,6 +668,16 @@ def _model_gpt2(v, r):
     r['optimizer_8bit_states'] = (2048 + 2*L*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + L*(8*d_head*d_model*h if d_head*d_model*h < 4096 else (2*d_head*d_model*h + 8*(-(-(d_head*d_model*h) // 256)))) + phi*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + pi*(8*P*d_model if P*d_model < 4096 else (2*P*d_model + 8*(-(-(P*d_model) // 256)))) + tau*(8*V*d_model if V*d_model < 4096 else (2*V*d_model + 8*(-(-(V*d_model) // 256)))) + L*beta_o*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + L*f_exp*(8*d_ff*d_model*n_experts if d_ff*d_model*n_experts < 4096 else (2*d_ff*d_model*n_experts + 8*(-(-(d_ff*d_model*n_experts) // 256)))) + L*f_exp*(8*d_ff*d_model*n_experts*(1 + gamma) if d_ff*d_model*n_experts*(1 + gamma) < 4096 else (2*d_ff*d_model*n_experts*(1 + gamma) + 8*(-(-((d_ff*d_model*n_experts + d_ff*d_model*gamma*n_experts)) // 256)))) + L*f_qkv*(8*d_model*(d_head*h + 2*d_head*h_kv) if d_model*(d_head*h + 2*d_head*h_kv) < 4096 else (2*d_model*(d_head*h + 2*d_head*h_kv) + 8*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 256)))) + L*rho*(8*d_model*n_experts if d_model*n_experts < 4096 else (2*d_model*n_experts + 8*(-(-(d_model*n_experts) // 256)))) + L*(1 - f_qkv)*(8*d_head*d_model*h if d_head*d_model*h < 4096 else (2*d_head*d_model*h + 8*(-(-(d_head*d_model*h) // 256)))) + 2*L*(1 - f_qkv)*(8*d_head*d_model*h_kv if d_head*d_model*h_kv < 4096 else (2*d_head*d_model*h_kv + 8*(-(-(d_head*d_model*h_kv) // 256)))) + 2*L*(-1 + nu)*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + phi*(-1 + nu)*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + L*beta_ff*f_exp*(8*d_model*n_experts if d_model*n_experts < 4096 else (2*d_model*n_experts + 8*(-(-(d_model*n_experts) // 256)))) + L*beta_ff*f_exp*(8*d_ff*n_experts*(1 + gamma) if d_ff*n_experts*(1 + gamma) < 4096 else (2*d_ff*n_experts*(1 + gamma) + 8*(-(-((d_ff*n_experts + d_ff*gamma*n_experts)) // 256)))) + L*beta_qkv*f_qkv*((8*d_head*h + 16*d_head*h_kv) if (d_head*h + 2*d_head*h_kv) < 4096 else (2*d_head*h + 4*d_head*h_kv + 8*(-(-((d_head*h + 2*d_head*h_kv)) // 256)))) + L*beta_qkv*(1 - f_qkv)*(8*d_head*h if d_head*h < 4096 else (2*d_head*h + 8*(-(-(d_head*h) // 256)))) + 2*L*beta_qkv*(1 - f_qkv)*(8*d_head*h_kv if d_head*h_kv < 4096 else (2*d_head*h_kv + 8*(-(-(d_head*h_kv) // 256)))) + 2*L*n_experts*(1 - f_exp)*(8*d_ff*d_model if d_ff*d_model < 4096 else (2*d_ff*d_model + 8*(-(-(d_ff*d_model) // 256)))) + L*beta_ff*n_experts*(1 - f_exp)*(8*d_ff if d_ff < 4096 else (2*d_ff + 8*(-(-(d_ff) // 256)))) + L*beta_ff*n_experts*(1 - f_exp)*(8*d_model if d_model < 4096 else (2*d_model + 8*(-(-(d_model) // 256)))) + L*gamma*n_experts*(1 - f_exp)*(8*d_ff*d_model if d_ff*d_model < 4096 else (2*d_ff*d_model + 8*(-(-(d_ff*d_model) // 256)))) + L*beta_ff*gamma*n_experts*(1 - f_exp)*(8*d_ff if d_ff < 4096 else (2*d_ff + 8*(-(-(d_ff) // 256)))) + (8*V*d_model if V*d_model < 4096 else (2*V*d_model + 8*(-(-(V*d_model) // 256)))))
     r['compute/forward_weight_flops_per_token'] = (2*r['parameters_active'] - 2*P*d_model*pi - 2*V*d_model*tau)
     r['article/training_rule'] = 16*r['parameters']
+    r['quantized_weights/gguf-q4_0'] = (4*r['parameters'] - 4*V*d_model + 18*V*(-(-(d_model) // 32)) + 18*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 18*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 18*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 18*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 18*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 18*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 18*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 36*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 18*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 18*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 18*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 18*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q4_1'] = (4*r['parameters'] - 4*V*d_model + 20*V*(-(-(d_model) // 32)) + 20*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 20*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 20*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 20*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 20*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 20*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 20*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 40*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 20*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 20*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 20*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 20*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q5_0'] = (4*r['parameters'] - 4*V*d_model + 22*V*(-(-(d_model) // 32)) + 22*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 22*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 22*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 22*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 22*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 22*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 22*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 44*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 22*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 22*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 22*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 22*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q5_1'] = (4*r['parameters'] - 4*V*d_model + 24*V*(-(-(d_model) // 32)) + 24*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 24*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 24*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 24*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 24*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 24*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 24*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 48*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 24*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 24*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 24*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 24*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q8_0'] = (4*r['parameters'] - 4*V*d_model + 34*V*(-(-(d_model) // 32)) + 34*L*d_model*(-(-(d_head*h) // 32)) - 4*P*d_model*pi + 34*P*pi*(-(-(d_model) // 32)) - 4*V*d_model*tau + 34*V*tau*(-(-(d_model) // 32)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 34*L*n_experts*rho*(-(-(d_model) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 34*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 32)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 34*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 32)) + 34*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 32)) + 68*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 32)) + 34*L*d_model*f_exp*n_experts*(-(-(d_ff) // 32)) + 34*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 32)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 34*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 32)) + 34*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 32)))
+    r['quantized_weights/gguf-q2_k'] = (4*r['parameters'] - 4*V*d_model + 84*V*(-(-(d_model) // 256)) + 84*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 84*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 84*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 84*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 84*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 84*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 84*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 168*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 84*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 84*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 84*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 84*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q3_k'] = (4*r['parameters'] - 4*V*d_model + 110*V*(-(-(d_model) // 256)) + 110*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 110*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 110*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 110*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 110*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 110*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 110*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 220*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 110*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 110*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 110*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 110*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q4_k'] = (4*r['parameters'] - 4*V*d_model + 144*V*(-(-(d_model) // 256)) + 144*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 144*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 144*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 144*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 144*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 144*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 144*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 288*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 144*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 144*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 144*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 144*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q5_k'] = (4*r['parameters'] - 4*V*d_model + 176*V*(-(-(d_model) // 256)) + 176*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 176*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 176*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 176*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 176*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 176*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 176*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 352*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 176*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 176*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 176*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 176*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
+    r['quantized_weights/gguf-q6_k'] = (4*r['parameters'] - 4*V*d_model + 210*V*(-(-(d_model) // 256)) + 210*L*d_model*(-(-(d_head*h) // 256)) - 4*P*d_model*pi + 210*P*pi*(-(-(d_model) // 256)) - 4*V*d_model*tau + 210*V*tau*(-(-(d_model) // 256)) - 4*L*d_head*d_model*h - 4*L*d_model*n_experts*rho + 210*L*n_experts*rho*(-(-(d_model) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts - 8*L*d_ff*d_model*n_experts*(1 - f_exp) + 210*L*d_ff*n_experts*(1 - f_exp)*(-(-(d_model) // 256)) - 4*L*d_head*d_model*f_qkv*(h + 2*h_kv) - 4*L*d_head*d_model*h*(1 - f_qkv) - 8*L*d_head*d_model*h_kv*(1 - f_qkv) + 210*L*d_head*f_qkv*(h + 2*h_kv)*(-(-(d_model) // 256)) + 210*L*d_head*h*(1 - f_qkv)*(-(-(d_model) // 256)) + 420*L*d_head*h_kv*(1 - f_qkv)*(-(-(d_model) // 256)) + 210*L*d_model*f_exp*n_experts*(-(-(d_ff) // 256)) + 210*L*d_model*n_experts*(1 - f_exp)*(-(-(d_ff) // 256)) - 4*L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - 4*L*d_ff*d_model*gamma*n_experts*(1 - f_exp) + 210*L*d_ff*f_exp*n_experts*(1 + gamma)*(-(-(d_model) // 256)) + 210*L*d_ff*gamma*n_experts*(1 - f_exp)*(-(-(d_model) // 256)))
 
 
 def _run_gpt2(v, r):
@@ -436,11 +690,14 @@ def _run_gpt2(v, r):
     N_ep = v['N_ep']
     N_pp = v['N_pp']
     P = v['P']
+    R_kv = v['R_kv']
     S = v['S']
+    S_max = v['S_max']
     V = v['V']
     W_bw = v['W_bw']
     b_dtype = v['b_dtype']
     b_gather = v['b_gather']
+    b_kv = v['b_kv']
     b_opt = v['b_opt']
     b_opt_tensor = v['b_opt_tensor']
     beta_ff = v['beta_ff']
@@ -449,29 +706,57 @@ def _run_gpt2(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    d_rot = v['d_rot']
     f_exp = v['f_exp']
     f_qkv = v['f_qkv']
+    g_kv = v['g_kv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     i_dp = v['i_dp']
     i_pp = v['i_pp']
+    kv_bits = v['kv_bits']
+    kv_kind = v['kv_kind']
+    l_down = v['l_down']
+    l_experts = v['l_experts']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     mfu_bp = v['mfu_bp']
+    n_act = v['n_act']
+    n_block = v['n_block']
     n_devices = v['n_devices']
     n_experts = v['n_experts']
     nu = v['nu']
     phi = v['phi']
     pi = v['pi']
+    r_lora = v['r_lora']
     rho = v['rho']
     t = v['t']
     tau = v['tau']
+    w_fmt = v['w_fmt']
+    x_dora = v['x_dora']
     x_offload = v['x_offload']
     x_opt8 = v['x_opt8']
+    x_paged = v['x_paged']
+    x_qlora = v['x_qlora']
+    x_sdpa = v['x_sdpa']
     z_1 = v['z_1']
     z_2 = v['z_2']
     z_3 = v['z_3']
     r['weights'] = b_dtype*r['parameters']
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
+    r['kv_cache/per_token_layer'] = 2*b_kv*d_head*h_kv
+    r['kv_cache/per_token'] = L*r['kv_cache/per_token_layer']
+    r['kv_cache/tokens'] = (S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block))))
+    r['kv_cache/full_attention'] = L*(2*B*b_kv*d_head*h_kv*(S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block)))) if kv_bits == 0 else (4*b_kv*((B*S*d_head*h_kv) // g_kv) + 2*g_kv*(-(-(kv_bits*((B*S*d_head*h_kv) // g_kv)) // 8))))
+    r['kv_cache/counters'] = L*(8 if kv_kind == 1 else 0)
+    r['kv_cache'] = (r['kv_cache/counters'] + r['kv_cache/full_attention'])
+    r['kv_cache/residual'] = L*(0 if kv_bits == 0 else 2*B*b_kv*d_head*h_kv*(-1 + R_kv))
     r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'] + r['optimizer_8bit_states']*x_opt8)
     r['training/input_ids'] = 8*B*S
     r['compute/forward_attention_flops_per_token'] = 4*L*S*d_head*h
@@ -497,6 +782,30 @@ def _run_gpt2(v, r):
     r['parallel/gathered/root'] = b_gather*z_3*(N_d*d_model*(1 if i_pp == 0 else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*pi*(1 if i_pp == 0 else 0)*(-(-(P) // N_d)) + N_d*d_model*tau*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(-1 + nu)*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*(1 - tau)*(1 - (1 if i_pp == 0 else 0))*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)))
     r['parallel/gathered/root_gradients'] = 4*z_3*(N_d*d_model*(1 if i_pp == 0 else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*pi*(1 if i_pp == 0 else 0)*(-(-(P) // N_d)) + N_d*d_model*tau*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(-1 + nu)*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*(1 - tau)*(1 - (1 if i_pp == 0 else 0))*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)))
     r['parallel/gathered/layer'] = b_gather*z_3*(2*N_d*(-(-(d_model) // N_d)) + N_d*beta_o*(-(-(d_model) // N_d)) + N_d*d_model*(-(-((-(-(d_head*h) // t))) // N_d)) + 2*N_d*(-1 + nu)*(-(-(d_model) // N_d)) + N_d*beta_qkv*f_qkv*(-(-((-(-((d_head*h + 2*d_head*h_kv)) // t))) // N_d)) + N_d*beta_qkv*(1 - f_qkv)*(-(-((-(-(d_head*h) // t))) // N_d)) + 2*N_d*beta_qkv*(1 - f_qkv)*(-(-((-(-(d_head*h_kv) // t))) // N_d)) + N_d*d_model*rho*(-(-(n_experts) // N_d)) + N_d*d_model*(1 - f_qkv)*(-(-((-(-(d_head*h) // t))) // N_d)) + 2*N_d*d_model*(1 - f_qkv)*(-(-((-(-(d_head*h_kv) // t))) // N_d)) + N_d*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-((d_ff*d_model + d_ff*d_model*gamma)) // t)) + N_d*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-(d_ff*d_model) // t)) + N_d*f_qkv*(-(-(d_model) // N_d))*(-(-((d_head*h + 2*d_head*h_kv)) // t)) + N_d*beta_ff*d_model*f_exp*(-(-(((n_experts) // N_ep)) // N_d)) + N_d*beta_ff*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-((d_ff + d_ff*gamma)) // t)) + N_d*beta_ff*(1 - f_exp)*(-(-(d_model) // N_d))*((n_experts) // N_ep) + N_d*beta_ff*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*d_model*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*(1 - f_exp)*(-(-(d_model) // N_d))*(-(-(d_ff) // t))*((n_experts) // N_ep) + N_d*beta_ff*gamma*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*d_model*gamma*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep))
+    r['quantized_weights/int8'] = (L*(1 + 4*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1 + 4*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(1 + 4*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(1 + 4*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(1 + 4*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model))
+    r['quantized_weights/nf4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/nf4-dq'] = (L*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1088 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 16384)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h_kv) // 16384)) + (-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/fp4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/gptq-4bit'] = (L*(4*d_head*h + 2*d_model*(-(-(d_head*h) // 128)) + 4*d_model*((d_head*h) // 8) + 4*(-(-(d_head*h) // 128))*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model + 4*(-(-(d_model) // 128))*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*(-(-(d_model) // 128)) + 4*d_head*(h + 2*h_kv)*((d_model) // 8)) + L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h) // 8) + 2*d_head*h*(-(-(d_model) // 128)) + 4*d_head*h*((d_model) // 8)) + 2*L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h_kv) // 8) + 2*d_head*h_kv*(-(-(d_model) // 128)) + 4*d_head*h_kv*((d_model) // 8)) + L*f_exp*n_experts*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*f_exp*n_experts*(1 + gamma)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*gamma*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)))
+    r['quantized_weights/awq-4bit'] = (L*(2*d_model*((d_head*h) // 128) + 4*((d_model) // 8)*((d_head*h) // 128) + 4*d_head*h*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model*(((d_head*h + 2*d_head*h_kv)) // 8) + 4*((d_model) // 128)*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*((d_model) // 128)) + L*(1 - f_qkv)*(4*d_model*((d_head*h) // 8) + 4*((d_model) // 128)*((d_head*h) // 8) + 2*d_head*h*((d_model) // 128)) + 2*L*(1 - f_qkv)*(4*d_model*((d_head*h_kv) // 8) + 4*((d_model) // 128)*((d_head*h_kv) // 8) + 2*d_head*h_kv*((d_model) // 128)) + L*f_exp*n_experts*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*n_experts*(1 - f_exp)*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*f_exp*n_experts*(1 + gamma)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*gamma*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)))
+    r['quantized_weights/torchao-int8wo'] = (L*(5*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - V*d_model*tau - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + tau*(5*V + V*d_model) + L*f_qkv*(5*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(5*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(5*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(5*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model))
+    r['serving/weights'] = (b_dtype*r['parameters'] if w_fmt == 0 else (r['quantized_weights/int8'] if w_fmt == 1 else (r['quantized_weights/nf4'] if w_fmt == 2 else (r['quantized_weights/nf4-dq'] if w_fmt == 3 else (r['quantized_weights/fp4'] if w_fmt == 4 else (r['quantized_weights/gptq-4bit'] if w_fmt == 5 else (r['quantized_weights/awq-4bit'] if w_fmt == 6 else (r['quantized_weights/torchao-int8wo'] if w_fmt == 7 else (r['quantized_weights/gguf-q4_0'] if w_fmt == 8 else (r['quantized_weights/gguf-q4_1'] if w_fmt == 9 else (r['quantized_weights/gguf-q5_0'] if w_fmt == 10 else (r['quantized_weights/gguf-q5_1'] if w_fmt == 11 else (r['quantized_weights/gguf-q8_0'] if w_fmt == 12 else (r['quantized_weights/gguf-q2_k'] if w_fmt == 13 else (r['quantized_weights/gguf-q3_k'] if w_fmt == 14 else (r['quantized_weights/gguf-q4_k'] if w_fmt == 15 else (r['quantized_weights/gguf-q5_k'] if w_fmt == 16 else (r['quantized_weights/gguf-q6_k'] if w_fmt == 17 else b_dtype*r['parameters']))))))))))))))))))
+    r['serving/prefill/attention'] = (8*S + r['training/buffers'] + f_qkv*(B*S*b_dtype*d_head*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - pi)) + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*h*(b_dtype*pi + (1 - pi)*(12 - b_dtype)) + 2*B*S*b_dtype*d_head*h*(0 if h == h_kv else 1)) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/attention_output'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + 4*B*S*h*x_sdpa + 2*B*S*b_dtype*d_head*h + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*f_qkv*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/feed_forward'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_ff*(3*gamma + (1 - gamma)*(4 if n_act == 4 else 2)) + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill/logits'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + B*V*(4 + b_dtype) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill'] = max(r['serving/prefill/attention'], r['serving/prefill/attention_output'], r['serving/prefill/feed_forward'], r['serving/prefill/logits'])
+    r['serving/decode'] = ((1 - x_sdpa)*(B*b_dtype*(1 + S) + B*h*(12 - b_dtype)*(1 + S) + 2*B*b_dtype*d_head*h*(1 + S)*(0 if h == h_kv else 1)) + B*V*(4 + b_dtype) + 4*B*b_dtype*d_model + (B*b_kv*d_head*h_kv*(1 + S) if kv_kind == 0 else 0))
+    r['serving/working_memory'] = max(r['serving/decode'], r['serving/prefill'])
+    r['serving/peak'] = (r['kv_cache'] + r['kv_cache/residual'] + r['serving/weights'] + r['serving/working_memory'])
+    r['lora/trainable_parameters'] = (L*l_o*(d_model*x_dora + r_lora*(d_model + d_head*h)) + L*f_exp*l_experts*(n_experts*r_lora*(d_ff + d_model) + n_experts*r_lora*(1 + gamma)*(d_model + d_ff*(1 + gamma))) + L*f_qkv*l_qkv*(r_lora*(d_model + d_head*(h + 2*h_kv)) + d_head*x_dora*(h + 2*h_kv)) + L*l_k*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_q*(1 - f_qkv)*(r_lora*(d_model + d_head*h) + d_head*h*x_dora) + L*l_router*rho*(n_experts*x_dora + r_lora*(d_model + n_experts)) + L*l_v*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_down*n_experts*(1 - f_exp)*(d_model*x_dora + r_lora*(d_ff + d_model)) + L*l_up*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)) + L*gamma*l_gate*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)))
+    r['lora/adapter_tensors'] = (4*L*f_exp*l_experts + L*l_o*(2 + x_dora) + L*f_qkv*l_qkv*(2 + x_dora) + L*l_k*(1 - f_qkv)*(2 + x_dora) + L*l_q*(1 - f_qkv)*(2 + x_dora) + L*l_router*rho*(2 + x_dora) + L*l_v*(1 - f_qkv)*(2 + x_dora) + L*l_down*n_experts*(1 - f_exp)*(2 + x_dora) + L*l_up*n_experts*(1 - f_exp)*(2 + x_dora) + L*gamma*l_gate*n_experts*(1 - f_exp)*(2 + x_dora))
+    r['finetuning/base_weights'] = (r['quantized_weights/nf4-dq'] if x_qlora == 1 else b_dtype*r['parameters'])
+    r['finetuning/adapter_weights'] = 4*r['lora/trainable_parameters']
+    r['finetuning/adapter_gradients'] = 4*r['lora/trainable_parameters']
+    r['finetuning/optimizer_states'] = (1 - x_paged)*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/paged_optimizer_states'] = x_paged*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/state'] = (r['finetuning/adapter_weights'] + r['finetuning/base_weights'] + r['finetuning/optimizer_states'] + r['training/buffers'])
 
 
 def _step_gpt2(v, r):
@@ -512,11 +821,23 @@ def _step_gpt2(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     i_pp = v['i_pp']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     n_act = v['n_act']
+    n_experts = v['n_experts']
     n_micro = v['n_micro']
     n_opt_tmp = v['n_opt_tmp']
     n_virtual = v['n_virtual']
@@ -524,7 +845,9 @@ def _step_gpt2(v, r):
     p_embd = v['p_embd']
     p_resid = v['p_resid']
     r_full = v['r_full']
+    r_lora = v['r_lora']
     r_sel = v['r_sel']
+    rho = v['rho']
     t = v['t']
     tau = v['tau']
     x_auto = v['x_auto']
@@ -584,6 +907,35 @@ def _step_gpt2(v, r):
     r['parallel/peak/end_of_backward'] = (r['parallel/gathered/root'] + r['parallel/gathered/root_gradients'] + r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + (1 if i_pp == 0 else 0)*(-(-((r['training/embedding_backward'] - r['training/embedding_gradient'])) // t)))
     r['parallel/peak/optimizer_update'] = (r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + 4*n_opt_tmp*r['parallel/largest_local_tensor'])
     r['parallel/peak'] = max(r['parallel/peak/end_of_backward'], r['parallel/peak/optimizer_update'], r['parallel/peak/recompute'], r['parallel/peak/start_of_backward'])
+    r['finetuning/activations/position_ids'] = 8*S
+    r['finetuning/activations/embedding_dropout_mask'] = (B*S*b_res*d_model*p_embd + B*S*d_model*p_embd*x_cuda - B*S*b_res*d_model*p_embd*x_cuda)
+    r['finetuning/activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_1/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/query_key'] = L*(8*B*S*d_head*h - 4*B*S*d_head*h*x_auto + 4*B*S*d_head*h*p_attn*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/value'] = L*(-x_sdpa*((12*B*S*d_head*h - 6*B*S*d_head*h*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 12*B*S*d_head*h*x_sdpa - 8*B*S*d_head*h*p_attn*x_sdpa - 6*B*S*d_head*h*x_auto*x_sdpa + 6*B*S*d_head*h*p_attn*x_auto*x_sdpa + 8*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 6*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa + ((12*B*S*d_head*h - 6*B*S*d_head*h*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)))
+    r['finetuning/activations/layer/attention/softmax'] = L*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = L*(4*B*S**2*h*p_attn - 2*B*S**2*h*p_attn*x_auto - 3*B*S**2*h*p_attn*x_cuda - 8*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn*x_sdpa**2 + 8*B*S**2*h*p_attn**2*x_sdpa - 8*B*S**2*h*p_attn**2*x_sdpa**2 + 4*B*S**2*h*p_attn**3*x_sdpa**2 + 2*B*S**2*h*p_attn*x_auto*x_cuda + 4*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto*x_sdpa**2 + 7*B*S**2*h*p_attn*x_cuda*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa**2 - 2*B*S**2*h*p_attn**2*x_auto*x_sdpa + 2*B*S**2*h*p_attn**2*x_auto*x_sdpa**2 - 15*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 16*B*S**2*h*p_attn**2*x_cuda*x_sdpa**2 + 7*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa - 8*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa**2 - 12*B*S**2*h*p_attn**3*x_cuda*x_sdpa**2 + 12*B*S**2*h*p_attn**3*x_cuda**2*x_sdpa**2 - 4*B*S**2*h*p_attn**3*x_cuda**3*x_sdpa**2 - 4*B*S**2*h*p_attn*x_auto*x_cuda*x_sdpa + 2*B*S**2*h*p_attn*x_auto*x_cuda*x_sdpa**2 + 4*B*S**2*h*p_attn**2*x_auto*x_cuda*x_sdpa - 4*B*S**2*h*p_attn**2*x_auto*x_cuda*x_sdpa**2 - 2*B*S**2*h*p_attn**2*x_auto*x_cuda**2*x_sdpa + 2*B*S**2*h*p_attn**2*x_auto*x_cuda**2*x_sdpa**2)
+    r['finetuning/activations/layer/attention/probabilities'] = L*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = L*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_2/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/mlp/activation'] = L*(4*B*S*d_ff*n_act - 2*B*S*d_ff*n_act*x_auto)
+    r['finetuning/activations/layer/mlp/activation_output'] = L*(4*B*S*d_ff - 2*B*S*d_ff*x_auto)
+    r['finetuning/activations/layer/mlp/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 8*B*S
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/embedding_dropout_mask'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query_key'] + r['finetuning/activations/layer/attention/residual_dropout_mask'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/attention/value'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/activation_output'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/mlp/residual_dropout_mask'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/position_ids'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _run_llama(v, r):
@@ -596,11 +948,14 @@ def _run_llama(v, r):
     N_ep = v['N_ep']
     N_pp = v['N_pp']
     P = v['P']
+    R_kv = v['R_kv']
     S = v['S']
+    S_max = v['S_max']
     V = v['V']
     W_bw = v['W_bw']
     b_dtype = v['b_dtype']
     b_gather = v['b_gather']
+    b_kv = v['b_kv']
     b_opt = v['b_opt']
     b_opt_tensor = v['b_opt_tensor']
     beta_ff = v['beta_ff']
@@ -609,29 +964,57 @@ def _run_llama(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    d_rot = v['d_rot']
     f_exp = v['f_exp']
     f_qkv = v['f_qkv']
+    g_kv = v['g_kv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     i_dp = v['i_dp']
     i_pp = v['i_pp']
+    kv_bits = v['kv_bits']
+    kv_kind = v['kv_kind']
+    l_down = v['l_down']
+    l_experts = v['l_experts']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     mfu_bp = v['mfu_bp']
+    n_act = v['n_act']
+    n_block = v['n_block']
     n_devices = v['n_devices']
     n_experts = v['n_experts']
     nu = v['nu']
     phi = v['phi']
     pi = v['pi']
+    r_lora = v['r_lora']
     rho = v['rho']
     t = v['t']
     tau = v['tau']
+    w_fmt = v['w_fmt']
+    x_dora = v['x_dora']
     x_offload = v['x_offload']
     x_opt8 = v['x_opt8']
+    x_paged = v['x_paged']
+    x_qlora = v['x_qlora']
+    x_sdpa = v['x_sdpa']
     z_1 = v['z_1']
     z_2 = v['z_2']
     z_3 = v['z_3']
     r['weights'] = b_dtype*r['parameters']
-    r['kv_cache'] = 2*B*L*S*b_dtype*d_head*h_kv
+    r['kv_cache/per_token_layer'] = 2*b_kv*d_head*h_kv
+    r['kv_cache/per_token'] = L*r['kv_cache/per_token_layer']
+    r['kv_cache/tokens'] = (S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block))))
+    r['kv_cache/full_attention'] = L*(2*B*b_kv*d_head*h_kv*(S if kv_kind == 0 else (S_max if kv_kind == 1 else n_block*(-(-(S) // n_block)))) if kv_bits == 0 else (4*b_kv*((B*S*d_head*h_kv) // g_kv) + 2*g_kv*(-(-(kv_bits*((B*S*d_head*h_kv) // g_kv)) // 8))))
+    r['kv_cache/counters'] = L*(8 if kv_kind == 1 else 0)
+    r['kv_cache'] = (r['kv_cache/counters'] + r['kv_cache/full_attention'])
+    r['kv_cache/residual'] = L*(0 if kv_bits == 0 else 2*B*b_kv*d_head*h_kv*(-1 + R_kv))
     r['training/optimizer_states'] = (b_opt*r['parameters'] + b_opt_tensor*r['parameter_tensors'] + r['optimizer_8bit_states']*x_opt8)
     r['training/input_ids'] = 8*B*S
     r['compute/forward_attention_flops_per_token'] = 4*L*S*d_head*h
@@ -657,6 +1040,30 @@ def _run_llama(v, r):
     r['parallel/gathered/root'] = b_gather*z_3*(N_d*d_model*(1 if i_pp == 0 else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*pi*(1 if i_pp == 0 else 0)*(-(-(P) // N_d)) + N_d*d_model*tau*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(-1 + nu)*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*(1 - tau)*(1 - (1 if i_pp == 0 else 0))*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)))
     r['parallel/gathered/root_gradients'] = 4*z_3*(N_d*d_model*(1 if i_pp == 0 else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*pi*(1 if i_pp == 0 else 0)*(-(-(P) // N_d)) + N_d*d_model*tau*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)) + N_d*phi*(-1 + nu)*(1 if i_pp == (-1 + N_pp) else 0)*(-(-(d_model) // N_d)) + N_d*d_model*(1 - tau)*(1 - (1 if i_pp == 0 else 0))*(1 if i_pp == (-1 + N_pp) else 0)*(-(-((-(-(V) // t))) // N_d)))
     r['parallel/gathered/layer'] = b_gather*z_3*(2*N_d*(-(-(d_model) // N_d)) + N_d*beta_o*(-(-(d_model) // N_d)) + 2*N_d*(-1 + nu)*(-(-(d_model) // N_d)) + N_d*(-(-(d_model) // N_d))*(-(-(d_head*h) // t)) + N_d*beta_qkv*f_qkv*(-(-((-(-((d_head*h + 2*d_head*h_kv)) // t))) // N_d)) + N_d*beta_qkv*(1 - f_qkv)*(-(-((-(-(d_head*h) // t))) // N_d)) + 2*N_d*beta_qkv*(1 - f_qkv)*(-(-((-(-(d_head*h_kv) // t))) // N_d)) + N_d*d_model*f_qkv*(-(-((-(-((d_head*h + 2*d_head*h_kv)) // t))) // N_d)) + N_d*d_model*rho*(-(-(n_experts) // N_d)) + N_d*d_model*(1 - f_qkv)*(-(-((-(-(d_head*h) // t))) // N_d)) + 2*N_d*d_model*(1 - f_qkv)*(-(-((-(-(d_head*h_kv) // t))) // N_d)) + N_d*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-((d_ff*d_model + d_ff*d_model*gamma)) // t)) + N_d*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-(d_ff*d_model) // t)) + N_d*beta_ff*d_model*f_exp*(-(-(((n_experts) // N_ep)) // N_d)) + N_d*beta_ff*f_exp*(-(-(((n_experts) // N_ep)) // N_d))*(-(-((d_ff + d_ff*gamma)) // t)) + N_d*beta_ff*(1 - f_exp)*(-(-(d_model) // N_d))*((n_experts) // N_ep) + N_d*beta_ff*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*d_model*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*(1 - f_exp)*(-(-(d_model) // N_d))*(-(-(d_ff) // t))*((n_experts) // N_ep) + N_d*beta_ff*gamma*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep) + N_d*d_model*gamma*(1 - f_exp)*(-(-((-(-(d_ff) // t))) // N_d))*((n_experts) // N_ep))
+    r['quantized_weights/int8'] = (L*(1 + 4*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1 + 4*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(1 + 4*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(1 + 4*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(1 + 4*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(1 + 4*d_ff + d_ff*d_model))
+    r['quantized_weights/nf4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/nf4-dq'] = (L*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(1088 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 16384)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h) // 16384)) + (-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(1088 + 4*(-(-(d_head*d_model*h_kv) // 16384)) + (-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(1088 + 4*(-(-(d_ff*d_model) // 16384)) + (-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/fp4'] = (L*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + b_dtype*(r['parameters'] - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(64 + 4*(-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 64)) + (-(-((d_head*d_model*h + 2*d_head*d_model*h_kv)) // 2))) + L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h) // 64)) + (-(-(d_head*d_model*h) // 2))) + 2*L*(1 - f_qkv)*(64 + 4*(-(-(d_head*d_model*h_kv) // 64)) + (-(-(d_head*d_model*h_kv) // 2))) + 2*L*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))) + L*gamma*n_experts*(1 - f_exp)*(64 + 4*(-(-(d_ff*d_model) // 64)) + (-(-(d_ff*d_model) // 2))))
+    r['quantized_weights/gptq-4bit'] = (L*(4*d_head*h + 2*d_model*(-(-(d_head*h) // 128)) + 4*d_model*((d_head*h) // 8) + 4*(-(-(d_head*h) // 128))*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model + 4*(-(-(d_model) // 128))*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*(-(-(d_model) // 128)) + 4*d_head*(h + 2*h_kv)*((d_model) // 8)) + L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h) // 8) + 2*d_head*h*(-(-(d_model) // 128)) + 4*d_head*h*((d_model) // 8)) + 2*L*(1 - f_qkv)*(4*d_model + 4*(-(-(d_model) // 128))*((d_head*h_kv) // 8) + 2*d_head*h_kv*(-(-(d_model) // 128)) + 4*d_head*h_kv*((d_model) // 8)) + L*f_exp*n_experts*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_ff + 2*d_model*(-(-(d_ff) // 128)) + 4*d_model*((d_ff) // 8) + 4*(-(-(d_ff) // 128))*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*f_exp*n_experts*(1 + gamma)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)) + L*gamma*n_experts*(1 - f_exp)*(4*d_model + 2*d_ff*(-(-(d_model) // 128)) + 4*d_ff*((d_model) // 8) + 4*(-(-(d_model) // 128))*((d_ff) // 8)))
+    r['quantized_weights/awq-4bit'] = (L*(2*d_model*((d_head*h) // 128) + 4*((d_model) // 8)*((d_head*h) // 128) + 4*d_head*h*((d_model) // 8)) + b_dtype*(r['parameters'] - L*d_head*d_model*h - L*d_ff*d_model*f_exp*n_experts - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*f_exp*n_experts*(1 + gamma) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + L*f_qkv*(4*d_model*(((d_head*h + 2*d_head*h_kv)) // 8) + 4*((d_model) // 128)*(((d_head*h + 2*d_head*h_kv)) // 8) + 2*d_head*(h + 2*h_kv)*((d_model) // 128)) + L*(1 - f_qkv)*(4*d_model*((d_head*h) // 8) + 4*((d_model) // 128)*((d_head*h) // 8) + 2*d_head*h*((d_model) // 128)) + 2*L*(1 - f_qkv)*(4*d_model*((d_head*h_kv) // 8) + 4*((d_model) // 128)*((d_head*h_kv) // 8) + 2*d_head*h_kv*((d_model) // 128)) + L*f_exp*n_experts*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*n_experts*(1 - f_exp)*(4*d_ff*((d_model) // 8) + 2*d_model*((d_ff) // 128) + 4*((d_ff) // 128)*((d_model) // 8)) + L*f_exp*n_experts*(1 + gamma)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)) + L*gamma*n_experts*(1 - f_exp)*(2*d_ff*((d_model) // 128) + 4*d_model*((d_ff) // 8) + 4*((d_ff) // 8)*((d_model) // 128)))
+    r['quantized_weights/torchao-int8wo'] = (L*(5*d_model + d_head*d_model*h) + b_dtype*(r['parameters'] - V*d_model*tau - L*d_head*d_model*h - 2*L*d_ff*d_model*n_experts*(1 - f_exp) - L*d_head*d_model*f_qkv*(h + 2*h_kv) - L*d_head*d_model*h*(1 - f_qkv) - 2*L*d_head*d_model*h_kv*(1 - f_qkv) - L*d_ff*d_model*gamma*n_experts*(1 - f_exp)) + tau*(5*V + V*d_model) + L*f_qkv*(5*d_head*(h + 2*h_kv) + d_head*d_model*(h + 2*h_kv)) + L*(1 - f_qkv)*(5*d_head*h + d_head*d_model*h) + 2*L*(1 - f_qkv)*(5*d_head*h_kv + d_head*d_model*h_kv) + L*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model) + L*n_experts*(1 - f_exp)*(5*d_model + d_ff*d_model) + L*gamma*n_experts*(1 - f_exp)*(5*d_ff + d_ff*d_model))
+    r['serving/weights'] = (b_dtype*r['parameters'] if w_fmt == 0 else (r['quantized_weights/int8'] if w_fmt == 1 else (r['quantized_weights/nf4'] if w_fmt == 2 else (r['quantized_weights/nf4-dq'] if w_fmt == 3 else (r['quantized_weights/fp4'] if w_fmt == 4 else (r['quantized_weights/gptq-4bit'] if w_fmt == 5 else (r['quantized_weights/awq-4bit'] if w_fmt == 6 else (r['quantized_weights/torchao-int8wo'] if w_fmt == 7 else (r['quantized_weights/gguf-q4_0'] if w_fmt == 8 else (r['quantized_weights/gguf-q4_1'] if w_fmt == 9 else (r['quantized_weights/gguf-q5_0'] if w_fmt == 10 else (r['quantized_weights/gguf-q5_1'] if w_fmt == 11 else (r['quantized_weights/gguf-q8_0'] if w_fmt == 12 else (r['quantized_weights/gguf-q2_k'] if w_fmt == 13 else (r['quantized_weights/gguf-q3_k'] if w_fmt == 14 else (r['quantized_weights/gguf-q4_k'] if w_fmt == 15 else (r['quantized_weights/gguf-q5_k'] if w_fmt == 16 else (r['quantized_weights/gguf-q6_k'] if w_fmt == 17 else b_dtype*r['parameters']))))))))))))))))))
+    r['serving/prefill/attention'] = (8*S + r['training/buffers'] + f_qkv*(B*S*b_dtype*d_head*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - pi)) + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*h*(b_dtype*pi + (1 - pi)*(12 - b_dtype)) + 2*B*S*b_dtype*d_head*h*(0 if h == h_kv else 1)) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/attention_output'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + 4*B*S*h*x_sdpa + 2*B*S*b_dtype*d_head*h + B*S*b_dtype*d_model*(2 + pi) + B*S*b_dtype*d_head*f_qkv*(h + 2*h_kv) + B*S*b_dtype*d_head*h*(1 - f_qkv))
+    r['serving/prefill/feed_forward'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_ff*(3*gamma + (1 - gamma)*(4 if n_act == 4 else 2)) + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill/logits'] = (8*S + r['training/buffers'] + pi*(8*B*S + S*b_dtype*d_model) + (1 - x_sdpa)*(B*S**2*b_dtype + B*S**2*b_dtype*h*pi) + B*V*(4 + b_dtype) + 2*S*b_dtype*d_rot + 2*B*S*b_dtype*d_model + B*S*b_dtype*d_model*(2 + pi))
+    r['serving/prefill'] = max(r['serving/prefill/attention'], r['serving/prefill/attention_output'], r['serving/prefill/feed_forward'], r['serving/prefill/logits'])
+    r['serving/decode'] = ((1 - x_sdpa)*(B*b_dtype*(1 + S) + B*h*(12 - b_dtype)*(1 + S) + 2*B*b_dtype*d_head*h*(1 + S)*(0 if h == h_kv else 1)) + B*V*(4 + b_dtype) + 4*B*b_dtype*d_model + (B*b_kv*d_head*h_kv*(1 + S) if kv_kind == 0 else 0))
+    r['serving/working_memory'] = max(r['serving/decode'], r['serving/prefill'])
+    r['serving/peak'] = (r['kv_cache'] + r['kv_cache/residual'] + r['serving/weights'] + r['serving/working_memory'])
+    r['lora/trainable_parameters'] = (L*l_o*(d_model*x_dora + r_lora*(d_model + d_head*h)) + L*f_exp*l_experts*(n_experts*r_lora*(d_ff + d_model) + n_experts*r_lora*(1 + gamma)*(d_model + d_ff*(1 + gamma))) + L*f_qkv*l_qkv*(r_lora*(d_model + d_head*(h + 2*h_kv)) + d_head*x_dora*(h + 2*h_kv)) + L*l_k*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_q*(1 - f_qkv)*(r_lora*(d_model + d_head*h) + d_head*h*x_dora) + L*l_router*rho*(n_experts*x_dora + r_lora*(d_model + n_experts)) + L*l_v*(1 - f_qkv)*(r_lora*(d_model + d_head*h_kv) + d_head*h_kv*x_dora) + L*l_down*n_experts*(1 - f_exp)*(d_model*x_dora + r_lora*(d_ff + d_model)) + L*l_up*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)) + L*gamma*l_gate*n_experts*(1 - f_exp)*(d_ff*x_dora + r_lora*(d_ff + d_model)))
+    r['lora/adapter_tensors'] = (4*L*f_exp*l_experts + L*l_o*(2 + x_dora) + L*f_qkv*l_qkv*(2 + x_dora) + L*l_k*(1 - f_qkv)*(2 + x_dora) + L*l_q*(1 - f_qkv)*(2 + x_dora) + L*l_router*rho*(2 + x_dora) + L*l_v*(1 - f_qkv)*(2 + x_dora) + L*l_down*n_experts*(1 - f_exp)*(2 + x_dora) + L*l_up*n_experts*(1 - f_exp)*(2 + x_dora) + L*gamma*l_gate*n_experts*(1 - f_exp)*(2 + x_dora))
+    r['finetuning/base_weights'] = (r['quantized_weights/nf4-dq'] if x_qlora == 1 else b_dtype*r['parameters'])
+    r['finetuning/adapter_weights'] = 4*r['lora/trainable_parameters']
+    r['finetuning/adapter_gradients'] = 4*r['lora/trainable_parameters']
+    r['finetuning/optimizer_states'] = (1 - x_paged)*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/paged_optimizer_states'] = x_paged*(b_opt*r['lora/trainable_parameters'] + b_opt_tensor*r['lora/adapter_tensors'])
+    r['finetuning/state'] = (r['finetuning/adapter_weights'] + r['finetuning/base_weights'] + r['finetuning/optimizer_states'] + r['training/buffers'])
 
 
 def _step_llama(v, r):
@@ -672,16 +1079,30 @@ def _step_llama(v, r):
     d_ff = v['d_ff']
     d_head = v['d_head']
     d_model = v['d_model']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     i_pp = v['i_pp']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
+    n_experts = v['n_experts']
     n_micro = v['n_micro']
     n_opt_tmp = v['n_opt_tmp']
     n_virtual = v['n_virtual']
     p_attn = v['p_attn']
     r_full = v['r_full']
+    r_lora = v['r_lora']
     r_sel = v['r_sel']
+    rho = v['rho']
     t = v['t']
     tau = v['tau']
     x_auto = v['x_auto']
@@ -742,6 +1163,32 @@ def _step_llama(v, r):
     r['parallel/peak/end_of_backward'] = (r['parallel/gathered/root'] + r['parallel/gathered/root_gradients'] + r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + (1 if i_pp == 0 else 0)*(-(-((r['training/embedding_backward'] - r['training/embedding_gradient'])) // t)))
     r['parallel/peak/optimizer_update'] = (r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + 4*n_opt_tmp*r['parallel/largest_local_tensor'])
     r['parallel/peak'] = max(r['parallel/peak/end_of_backward'], r['parallel/peak/optimizer_update'], r['parallel/peak/recompute'], r['parallel/peak/start_of_backward'])
+    r['finetuning/activations/rotary'] = 8*S*d_head
+    r['finetuning/activations/layer/norm_1/input'] = B*S*b_res*d_model*(-1 + L)
+    r['finetuning/activations/layer/norm_1/statistics'] = 4*B*S*(-1 + L)
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model*l_k + 4*B*S*d_model*l_q + 4*B*S*d_model*l_v - 4*B*S*d_model*l_k*l_q - 4*B*S*d_model*l_k*l_v + 2*B*S*d_model*l_k*x_auto - 4*B*S*d_model*l_q*l_v + 2*B*S*d_model*l_q*x_auto + 2*B*S*d_model*l_v*x_auto + 4*B*S*d_model*l_k*l_q*l_v - 2*B*S*d_model*l_k*l_q*x_auto - 2*B*S*d_model*l_k*l_v*x_auto - 2*B*S*d_model*l_q*l_v*x_auto + 2*B*S*d_model*l_k*l_q*l_v*x_auto)
+    r['finetuning/activations/layer/attention/query'] = (-1 + L + l_k)*(4*B*S*d_head*h - 2*B*S*d_head*h*x_auto + 2*B*S*d_head*h*p_attn*x_auto*x_sdpa - 2*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/key'] = (-1 + L + l_q)*(x_kv1*((4*B*S*d_head*h_kv + 4*B*S*d_head*h*x_auto - 2*B*S*d_head*h*x_auto**2 - 4*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) - x_kv1*x_sdpa*((4*B*S*d_head*h_kv + 4*B*S*d_head*h*x_auto - 2*B*S*d_head*h*x_auto**2 - 4*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 4*B*S*d_head*h - 2*B*S*d_head*h*x_auto - 4*B*S*d_head*h*x_kv1 - 4*B*S*d_head*h*x_sdpa + 4*B*S*d_head*h_kv*x_sdpa + 4*B*S*d_head*h*p_attn*x_sdpa + 2*B*S*d_head*h*x_auto*x_kv1 + 2*B*S*d_head*h*x_auto*x_sdpa + 4*B*S*d_head*h*x_kv1*x_sdpa - 4*B*S*d_head*h_kv*p_attn*x_sdpa - 2*B*S*d_head*h_kv*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*x_auto*x_kv1*x_sdpa + 2*B*S*d_head*h_kv*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h_kv*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h_kv*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/value'] = (L - (1 - l_k)*(1 - l_q))*(x_kv1*((4*B*S*d_head*h_kv - 2*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) - x_kv1*x_sdpa*((4*B*S*d_head*h_kv - 2*B*S*d_head*h_kv*x_auto) if B == 1 else (4*B*S*d_head*h - 2*B*S*d_head*h*x_auto)) + 4*B*S*d_head*h - 2*B*S*d_head*h*x_auto - 4*B*S*d_head*h*x_kv1 - 4*B*S*d_head*h*x_sdpa + 4*B*S*d_head*h_kv*x_sdpa + 4*B*S*d_head*h*p_attn*x_sdpa + 2*B*S*d_head*h*x_auto*x_kv1 + 2*B*S*d_head*h*x_auto*x_sdpa + 4*B*S*d_head*h*x_kv1*x_sdpa - 4*B*S*d_head*h_kv*p_attn*x_sdpa - 2*B*S*d_head*h_kv*x_auto*x_sdpa - 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*x_auto*x_kv1*x_sdpa + 2*B*S*d_head*h_kv*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h_kv*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h_kv*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/softmax'] = (L - (1 - l_k)*(1 - l_q)*(1 - l_v))*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = (L - (1 - l_k)*(1 - l_q))*(4*B*S**2*h*p_attn - 3*B*S**2*h*p_attn*x_cuda - 4*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn**2*x_sdpa + 3*B*S**2*h*p_attn*x_cuda*x_sdpa - 7*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 3*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa)
+    r['finetuning/activations/layer/attention/probabilities'] = (-1 + L + l_v)*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = (L - (1 - l_k)*(1 - l_q)*(1 - l_v))*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_head*h*l_o - 2*B*S*d_head*h*l_o*x_auto)
+    r['finetuning/activations/layer/norm_2/input'] = B*S*b_res*d_model*(L - (1 - l_k)*(1 - l_o)*(1 - l_q)*(1 - l_v))
+    r['finetuning/activations/layer/norm_2/statistics'] = 4*B*S*(L - (1 - l_k)*(1 - l_o)*(1 - l_q)*(1 - l_v))
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model*l_gate + 4*B*S*d_model*l_up - 4*B*S*d_model*l_gate*l_up)
+    r['finetuning/activations/layer/mlp/activation'] = L*(12*B*S*d_ff + 4*B*S*d_ff*l_down - 6*B*S*d_ff*x_auto - 2*B*S*d_ff*l_down*x_auto)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 4*B*S
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/key'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/attention/value'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/rotary'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _step_gpt_neox(v, r):
@@ -758,11 +1205,23 @@ def _step_gpt_neox(v, r):
     d_head = v['d_head']
     d_model = v['d_model']
     d_rot = v['d_rot']
+    f_exp = v['f_exp']
+    f_qkv = v['f_qkv']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     i_pp = v['i_pp']
+    l_down = v['l_down']
+    l_gate = v['l_gate']
+    l_k = v['l_k']
+    l_o = v['l_o']
+    l_q = v['l_q']
+    l_qkv = v['l_qkv']
+    l_router = v['l_router']
+    l_up = v['l_up']
+    l_v = v['l_v']
     n_act = v['n_act']
+    n_experts = v['n_experts']
     n_micro = v['n_micro']
     n_opt_tmp = v['n_opt_tmp']
     n_virtual = v['n_virtual']
@@ -770,7 +1229,9 @@ def _step_gpt_neox(v, r):
     p_embd = v['p_embd']
     p_resid = v['p_resid']
     r_full = v['r_full']
+    r_lora = v['r_lora']
     r_sel = v['r_sel']
+    rho = v['rho']
     t = v['t']
     tau = v['tau']
     x_auto = v['x_auto']
@@ -831,6 +1292,35 @@ def _step_gpt_neox(v, r):
     r['parallel/peak/end_of_backward'] = (r['parallel/gathered/root'] + r['parallel/gathered/root_gradients'] + r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + (1 if i_pp == 0 else 0)*(-(-((r['training/embedding_backward'] - r['training/embedding_gradient'])) // t)))
     r['parallel/peak/optimizer_update'] = (r['parallel/gradient_buckets'] + r['parallel/gradients'] + r['parallel/optimizer_states'] + r['parallel/parameters'] + r['training/buffers'] + 4*n_opt_tmp*r['parallel/largest_local_tensor'])
     r['parallel/peak'] = max(r['parallel/peak/end_of_backward'], r['parallel/peak/optimizer_update'], r['parallel/peak/recompute'], r['parallel/peak/start_of_backward'])
+    r['finetuning/activations/rotary'] = 8*S*d_rot
+    r['finetuning/activations/embedding_dropout_mask'] = (B*S*b_res*d_model*p_embd + B*S*d_model*p_embd*x_cuda - B*S*b_res*d_model*p_embd*x_cuda)
+    r['finetuning/activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['finetuning/activations/layer/norm_1/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/attention/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/query_key_value'] = L*(12*B*S*d_head*h - 6*B*S*d_head*h*x_auto + 6*B*S*d_head*h*p_attn*x_auto*x_sdpa - 6*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/kernel_output'] = L*(4*B*S*d_head*h*x_sdpa - 4*B*S*d_head*h*p_attn*x_sdpa - 2*B*S*d_head*h*x_auto*x_sdpa + 2*B*S*d_head*h*p_attn*x_auto*x_sdpa + 4*B*S*d_head*h*p_attn*x_cuda*x_sdpa - 2*B*S*d_head*h*p_attn*x_auto*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/softmax'] = L*(B*S**2*b_soft*h - B*S**2*b_soft*h*x_sdpa + B*S**2*b_soft*h*p_attn*x_sdpa - B*S**2*b_soft*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/dropout_mask'] = L*(4*B*S**2*h*p_attn - 3*B*S**2*h*p_attn*x_cuda - 4*B*S**2*h*p_attn*x_sdpa + 4*B*S**2*h*p_attn**2*x_sdpa + 3*B*S**2*h*p_attn*x_cuda*x_sdpa - 7*B*S**2*h*p_attn**2*x_cuda*x_sdpa + 3*B*S**2*h*p_attn**2*x_cuda**2*x_sdpa)
+    r['finetuning/activations/layer/attention/probabilities'] = L*(4*B*S**2*h*p_attn + 4*B*S**2*h*x_auto - 2*B*S**2*h*x_auto**2 - 6*B*S**2*h*p_attn*x_auto + 2*B*S**2*h*p_attn*x_auto**2 - 4*B*S**2*h*x_auto*x_sdpa + 2*B*S**2*h*x_auto**2*x_sdpa + 6*B*S**2*h*p_attn*x_auto*x_sdpa - 2*B*S**2*h*p_attn*x_auto**2*x_sdpa - 4*B*S**2*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/log_sum_exp'] = L*(4*B*S*h*x_sdpa - 4*B*S*h*p_attn*x_sdpa + 4*B*S*h*p_attn*x_cuda*x_sdpa)
+    r['finetuning/activations/layer/attention/merged_heads'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/attention/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/layer/norm_2/input'] = L*(B*S*b_res*d_model - B*S*b_res*d_model*x_par)
+    r['finetuning/activations/layer/norm_2/statistics'] = 8*B*L*S
+    r['finetuning/activations/layer/mlp/input'] = L*(4*B*S*d_model - 2*B*S*d_model*x_auto)
+    r['finetuning/activations/layer/mlp/activation'] = L*(4*B*S*d_ff*n_act - 2*B*S*d_ff*n_act*x_auto)
+    r['finetuning/activations/layer/mlp/activation_output'] = L*(4*B*S*d_ff - 2*B*S*d_ff*x_auto)
+    r['finetuning/activations/layer/mlp/residual_dropout_mask'] = L*(4*B*S*d_model*p_resid - 2*B*S*d_model*p_resid*x_auto - 3*B*S*d_model*p_resid*x_cuda + 2*B*S*d_model*p_resid*x_auto*x_cuda)
+    r['finetuning/activations/final_norm/input'] = B*S*b_res*d_model
+    r['finetuning/activations/final_norm/statistics'] = 8*B*S
+    r['finetuning/activations/loss/log_probabilities'] = 4*B*S*V
+    r['finetuning/activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['finetuning/activations/loss/normalizer'] = 4
+    r['finetuning/activations/adapters'] = 4*B*S*r_lora*(L*l_o + L*f_qkv*l_qkv + L*l_k*(1 - f_qkv) + L*l_q*(1 - f_qkv) + L*l_router*rho + L*l_v*(1 - f_qkv) + L*l_down*n_experts*(1 - f_exp) + L*l_up*n_experts*(1 - f_exp) + L*gamma*l_gate*n_experts*(1 - f_exp))
+    r['finetuning/activations'] = (r['finetuning/activations/adapters'] + r['finetuning/activations/embedding_dropout_mask'] + r['finetuning/activations/final_norm/input'] + r['finetuning/activations/final_norm/statistics'] + r['finetuning/activations/layer/attention/dropout_mask'] + r['finetuning/activations/layer/attention/input'] + r['finetuning/activations/layer/attention/kernel_output'] + r['finetuning/activations/layer/attention/log_sum_exp'] + r['finetuning/activations/layer/attention/merged_heads'] + r['finetuning/activations/layer/attention/probabilities'] + r['finetuning/activations/layer/attention/query_key_value'] + r['finetuning/activations/layer/attention/residual_dropout_mask'] + r['finetuning/activations/layer/attention/softmax'] + r['finetuning/activations/layer/mlp/activation'] + r['finetuning/activations/layer/mlp/activation_output'] + r['finetuning/activations/layer/mlp/input'] + r['finetuning/activations/layer/mlp/residual_dropout_mask'] + r['finetuning/activations/layer/norm_1/input'] + r['finetuning/activations/layer/norm_1/statistics'] + r['finetuning/activations/layer/norm_2/input'] + r['finetuning/activations/layer/norm_2/statistics'] + r['finetuning/activations/loss/labels'] + r['finetuning/activations/loss/log_probabilities'] + r['finetuning/activations/loss/normalizer'] + r['finetuning/activations/rotary'])
+    r['finetuning/step_peak/start_of_backward'] = (r['finetuning/activations'] + r['finetuning/state'] + r['training/loss_backward'] + r['training/loss_gradient'])
+    r['finetuning/step_peak/optimizer_update'] = (r['finetuning/adapter_gradients'] + r['finetuning/state'] + 4*n_opt_tmp*max(l_router*r_lora*rho*max(d_model, n_experts), l_o*r_lora*max(d_model, d_head*h), l_down*r_lora*(1 - f_exp)*max(d_ff, d_model), l_up*r_lora*(1 - f_exp)*max(d_ff, d_model), gamma*l_gate*r_lora*(1 - f_exp)*max(d_ff, d_model), f_qkv*l_qkv*r_lora*max(d_model, d_head*(h + 2*h_kv)), l_k*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv), l_q*r_lora*(1 - f_qkv)*max(d_model, d_head*h), l_v*r_lora*(1 - f_qkv)*max(d_model, d_head*h_kv)))
+    r['finetuning/step_peak'] = max(r['finetuning/step_peak/optimizer_update'], r['finetuning/step_peak/start_of_backward'])
 
 
 def _evaluate(v, parts):

@@ -15,9 +15,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import activations, compute, families, memory, parallel, parameters, training
+from . import activations, compute, families, finetuning, memory, parallel, parameters, quantization, serving, training
+from .knobs import WEIGHT_FORMATS
 from .options import DTYPE_BITS, Setup
-from .symbols import L, b_dtype, b_param
+from .symbols import b_dtype
 from .terms import Term, order, ref
 
 #: Symbols whose values come from the workload and the setup (the rest describe the model).
@@ -40,9 +41,16 @@ def _weights_terms(family: str) -> list[Term]:
 
 
 def _kv_terms(family: str) -> list[Term]:
-    each = (memory.kv_cache_general / L).xreplace({b_param: b_dtype})
-    return [Term("kv_cache", "KV cache (keys and values of every layer, setup's dtype)", sp.expand(each), L,
-                 tags={"inference", "total"}, section="sec-kv-cache")]
+    # The KV cache as transformers and vLLM hold it (chapter 16), from chapter 12's kv_cache_general.
+    return serving.kv_terms()
+
+
+def _serving_terms(family: str) -> list[Term]:
+    return [*quantization.quantized_weight_terms(), *serving.peak_terms(WEIGHT_FORMATS)]
+
+
+def _finetuning_terms(family: str) -> list[Term]:
+    return finetuning.terms(family)
 
 
 def _training_state_terms(family: str) -> list[Term]:
@@ -78,7 +86,7 @@ def _article_terms(family: str) -> list[Term]:
 #: What a family's accounting is made of, in order: each provider maps a family's
 #: name to its terms.  A new part of the book (parallelism, serving) adds one here.
 PROVIDERS = [_parameter_terms, _weights_terms, _kv_terms, _training_state_terms, _activation_and_step_terms,
-             _compute_terms, _article_terms, _parallel_terms]
+             _compute_terms, _article_terms, _parallel_terms, _serving_terms, _finetuning_terms]
 
 
 @lru_cache(maxsize=None)

@@ -5,6 +5,8 @@
     everybyte memory llama-3-8b --batch 1 --seq 8192 --dtype bf16
     everybyte activations gpt2 --batch 8 --seq 1024 --dtype bf16 --attention sdpa --json
     everybyte train llama-3-8b --batch 1 --seq 4096 --dtype bf16 --dp 8 --zero 3 --gpu-memory 80GiB
+    everybyte serve llama-3-8b --batch 4 --context 8192 --weights nf4 --gpu-memory 24GiB
+    everybyte finetune llama-2-7b --lora-rank 16 --lora-targets all-linear --quant nf4 --json
 
 Every number comes from :func:`everybyte.estimate`, through the evaluators
 generated from the package's SymPy terms, so the command line imports neither
@@ -156,8 +158,9 @@ def _params(args) -> str:
 
 
 def _setup_fields(setup: Setup) -> dict:
-    """The setup's dtype, attention, device and optimizer (its parallel layout and hardware are reported apart)."""
-    return {k: v for k, v in setup.as_dict().items() if k not in ("parallel", "compute")}
+    """The setup's dtype, attention, device and optimizer (its parallel layout, hardware, serving and LoRA knobs
+    are reported by the commands that take them)."""
+    return {"dtype": setup.dtype, "attention": setup.attention, "device": setup.device, "optimizer": setup.optimizer}
 
 
 def _header(cfg: ModelConfig, est: Estimate) -> str:
@@ -375,6 +378,115 @@ def _rank_list(ranks: list[int]) -> str:
     if len(ranks) > 1 and ranks == list(range(ranks[0], ranks[-1] + 1)):
         return f"{ranks[0]}-{ranks[-1]}"
     return ",".join(map(str, ranks)) if len(ranks) <= 6 else f"{ranks[0]},...,{ranks[-1]} ({len(ranks)})"
+def _serving_setup(args, seq: int):
+    from .knobs import Serving
+
+    serving = Serving(weights=args.weights, kv_dtype=args.kv_dtype, kv_group_size=args.kv_group_size,
+                      kv_residual=args.kv_residual, cache=args.cache, max_cache_len=args.max_cache_len,
+                      block_size=args.block_size)
+    return Setup(dtype=args.dtype, attention=args.attention, serving=serving)
+
+
+def _serve_estimate(cfg: ModelConfig, setup: Setup, batch: int, context: int) -> Estimate:
+    serving = setup.serving_or_default()
+    if serving.kv_dtype in ("int4", "int2") and (cfg.kv_heads * context * cfg.head_width) % serving.kv_group_size:
+        raise ValueError(f"kv_group_size must divide h_kv * S * d_head = {cfg.kv_heads * context * cfg.head_width:,} "
+                         f"(QuantizedCache groups each sequence's keys); got {serving.kv_group_size}")
+    if serving.cache == "static" and serving.max_cache_len is not None and serving.max_cache_len < context:
+        raise ValueError(f"max_cache_len must be at least the context ({context:,}); got {serving.max_cache_len:,}")
+    return estimate(cfg, Workload(batch, context), setup)
+
+
+def _largest(fits, start: int) -> int:
+    """The largest n >= 1 with fits(n) (fits is monotone), or 0 when not even 1 fits."""
+    if not fits(1):
+        return 0
+    low, high = 1, max(2, start)
+    while fits(high):
+        low, high = high, 2 * high
+        if high > 2**80:  # a card larger than any workload: say so rather than search forever
+            return low
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
+def _serve(args) -> str:
+    cfg = _config(args)
+    setup = _serving_setup(args, args.context)
+    est = _serve_estimate(cfg, setup, args.batch, args.context)
+    out = {"model": cfg.name, "model_type": cfg.model_type, "batch": args.batch, "context": args.context,
+           "dtype": args.dtype, "attention": args.attention, "weights_format": args.weights, "kv_dtype": args.kv_dtype,
+           "cache": args.cache, "weights": est["serving/weights"], "kv_cache": est["kv_cache"],
+           "kv_cache_per_token": est["kv_cache/per_token"], "activations": est["serving/working_memory"],
+           "total": est["serving/peak"]}
+    if args.gpu_memory is not None:
+        capacity = parse_size(args.gpu_memory, "gpu-memory")
+
+        def fits(batch, context):
+            try:
+                return _serve_estimate(cfg, setup, batch, context)["serving/peak"] <= capacity
+            except ValueError:  # a context the quantized cache cannot group, or past max_cache_len
+                return False
+
+        out["gpu_memory"] = capacity
+        out["max_batch"] = _largest(lambda b: fits(b, args.context), args.batch)
+        out["max_context"] = _largest(lambda c: fits(args.batch, c), args.context)
+    if args.json:
+        return json.dumps(out)
+    rows = [_bytes_row(f"weights ({args.weights if args.weights != 'auto' else args.dtype})", out["weights"]),
+            _bytes_row(f"KV cache ({args.cache}, {args.kv_dtype if args.kv_dtype != 'auto' else args.dtype})",
+                       out["kv_cache"]),
+            _bytes_row("  of which one token (every layer, one sequence)", out["kv_cache_per_token"])]
+    if est["kv_cache/residual"]:
+        rows.append(_bytes_row("KV tokens waiting in full precision (at most)", est["kv_cache/residual"]))
+    rows += [_bytes_row("working memory (prefill or one decode step)", out["activations"]),
+             _bytes_row("total (peak)", out["total"])]
+    lines = [f"{cfg.name} ({cfg.model_type}): {est['parameters']:,} parameters; serving {args.batch} sequence(s) "
+             f"of {args.context:,} tokens, {args.dtype}, {args.attention} attention",
+             "predicted by the package's terms (chapter 16); the KV cache is exact against transformers on the CPU",
+             _table(rows, ("quantity", "bytes", "decimal", "binary"))]
+    if args.gpu_memory is not None:
+        lines.append(f"on {format_bytes(out['gpu_memory'], binary=True)}: at most {out['max_batch']:,} sequence(s) of "
+                     f"{args.context:,} tokens; at most {out['max_context']:,} tokens for {args.batch} sequence(s)")
+    return "\n".join(lines)
+
+
+def _finetune(args) -> str:
+    from .knobs import LoRA
+
+    cfg = _config(args)
+    lora = LoRA(rank=args.lora_rank, targets=args.lora_targets, dora=args.dora, quant=args.quant, paged=args.paged)
+    setup = Setup(dtype=args.dtype, attention=args.attention, optimizer=args.optimizer, lora=lora)
+    est = estimate(cfg, Workload(args.batch, args.seq), setup)
+    peak = est.get("finetuning/step_peak")
+    out = {"model": cfg.name, "model_type": cfg.model_type, "lora_rank": args.lora_rank,
+           "lora_targets": list(lora.targets), "dora": args.dora, "quant": args.quant, "batch": args.batch,
+           "seq": args.seq, "dtype": args.dtype, "trainable_parameters": est["lora/trainable_parameters"],
+           "all_parameters": est["parameters"] + est["lora/trainable_parameters"],
+           "base_weights": est["finetuning/base_weights"], "adapter_weights": est["finetuning/adapter_weights"],
+           "adapter_gradients": est["finetuning/adapter_gradients"],
+           "optimizer_states": est["finetuning/optimizer_states"],
+           "paged_optimizer_states": est["finetuning/paged_optimizer_states"],
+           "activations": est.get("finetuning/activations"), "peak": peak, "note": est.activations_note}
+    if args.json:
+        return json.dumps(out)
+    share = 100 * out["trainable_parameters"] / out["all_parameters"]
+    rows = [_bytes_row(est.label(k), est[k]) for k in ("finetuning/base_weights", "finetuning/adapter_weights",
+                                                        "finetuning/adapter_gradients", "finetuning/optimizer_states")]
+    if out["paged_optimizer_states"]:
+        rows.append(_bytes_row(est.label("finetuning/paged_optimizer_states"), out["paged_optimizer_states"]))
+    if peak is not None:
+        rows += [_bytes_row("activations a LoRA step saves for backward", out["activations"]),
+                 _bytes_row("peak of one step", peak)]
+    return "\n".join([
+        f"{cfg.name} ({cfg.model_type}): {'DoRA' if args.dora else 'LoRA'} rank {args.lora_rank} on "
+        f"{','.join(lora.targets)}{' over an NF4 base (QLoRA)' if args.quant else ''}; batch {args.batch}, "
+        f"sequence {args.seq}",
+        f"trainable parameters: {out['trainable_parameters']:,} of {out['all_parameters']:,} ({share:.4f} %)",
+        _table(rows, ("quantity", "bytes", "decimal", "binary")),
+        *([] if peak is not None else [f"peak: not available ({est.activations_note})"])])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -428,6 +540,45 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print one JSON object; its 'ranks' has one object per device with integer bytes "
                          "'parameters', 'gradients', 'optimizer_states', 'activations' and 'peak'")
     tr.set_defaults(run=_train)
+    from .knobs import CACHE_KINDS, KV_DTYPES, WEIGHT_FORMATS
+
+    s = sub.add_parser("serve", help="weights, KV cache and working memory of serving a model (bytes)")
+    _add_model_arguments(s)
+    s.add_argument("--batch", type=_integer("batch"), required=True, help="sequences served at once (B)")
+    s.add_argument("--context", type=_integer("context"), required=True, help="tokens per sequence (S)")
+    s.add_argument("--dtype", default="bf16", help=f"{', '.join(COMPUTE_DTYPES)}: the model's dtype (default bf16)")
+    s.add_argument("--attention", default="sdpa", help=f"{', '.join(ATTENTIONS)} (default sdpa, transformers' default)")
+    s.add_argument("--weights", default="auto", help=f"auto (the dtype) or {', '.join(WEIGHT_FORMATS)}")
+    s.add_argument("--kv-dtype", default="auto", help=f"{', '.join(KV_DTYPES)}: auto is the dtype; int4 and int2 are "
+                                                      "transformers' QuantizedCache (quanto backend)")
+    s.add_argument("--kv-group-size", type=_integer("kv_group_size"), default=64,
+                   help="values per scale of a quantized cache (default 64)")
+    s.add_argument("--kv-residual", type=_integer("kv_residual"), default=128,
+                   help="tokens a quantized cache keeps in full precision (default 128)")
+    s.add_argument("--cache", default="dynamic", help=f"{', '.join(CACHE_KINDS)}: transformers' DynamicCache, "
+                                                      "StaticCache, or vLLM's paged blocks (default dynamic)")
+    s.add_argument("--max-cache-len", type=_integer("max_cache_len"), help="tokens of a static cache (default: context)")
+    s.add_argument("--block-size", type=_integer("block_size"), default=16, help="tokens per paged block (default 16)")
+    s.add_argument("--gpu-memory", help="a card's memory, like 24GiB or 80GB: also print the largest batch and context")
+    s.add_argument("--json", action="store_true",
+                   help="one JSON object with integer bytes: weights, kv_cache, activations, total")
+    s.set_defaults(run=_serve)
+
+    f = sub.add_parser("finetune", help="LoRA, DoRA or QLoRA: trainable parameters and the memory of one step")
+    _add_model_arguments(f)
+    f.add_argument("--lora-rank", type=_integer("lora_rank"), required=True, help="rank r of every adapter")
+    f.add_argument("--lora-targets", required=True, help="module names as peft matches them (q_proj,v_proj) or all-linear")
+    f.add_argument("--quant", default=None, help="nf4: the frozen base in NF4 with double quantization (QLoRA)")
+    f.add_argument("--dora", action="store_true", help="DoRA: a magnitude vector per adapted layer")
+    f.add_argument("--paged", action="store_true", help="paged optimizer states (bitsandbytes)")
+    f.add_argument("--batch", type=_integer("batch"), default=1, help="batch size B (default 1)")
+    f.add_argument("--seq", type=_integer("seq"), default=512, help="sequence length S (default 512)")
+    f.add_argument("--dtype", default="fp32", help=f"{', '.join(COMPUTE_DTYPES)}: the frozen base's dtype (default fp32)")
+    f.add_argument("--attention", default="eager", help=f"{', '.join(ATTENTIONS)} (default eager)")
+    f.add_argument("--optimizer", default="adamw", help=f"{', '.join(OPTIMIZERS)} (default adamw)")
+    f.add_argument("--json", action="store_true",
+                   help="one JSON object: trainable_parameters (as peft counts them), peak and the parts")
+    f.set_defaults(run=_finetune)
     return parser
 
 

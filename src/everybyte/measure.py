@@ -22,6 +22,23 @@ from collections.abc import Mapping
 from . import validation as check
 from .options import ATTENTIONS, COMPUTE_DTYPES, DEVICES, OPTIMIZERS
 
+
+def quiet_kernel_notices() -> None:
+    """Keep torchao's, torch pytree's and bitsandbytes' import-time notices about missing kernels to errors.
+
+    With torchao installed (chapter 16), transformers and peft import it while building a model, and
+    it logs, with timestamps, that its CUDA kernels cannot be loaded; torch's pytree logs a
+    deprecation about it and bitsandbytes that a CPU kernel package is missing.  None concerns a CPU
+    measurement, and the timestamps would make outputs differ from run to run.
+    """
+    import logging
+
+    for name in ("torchao", "torch.utils._pytree", "bitsandbytes"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+quiet_kernel_notices()
+
 DTYPES = COMPUTE_DTYPES
 
 

@@ -208,8 +208,14 @@ class Setup(Record):
     optimizer: str = "adamw"
     parallel: Parallelism = Parallelism()
     compute: Compute = Compute()
+    #: How the model is served (chapter 16): an everybyte.knobs.Serving, or None for its defaults.
+    serving: object = None
+    #: A LoRA adapter (chapter 17): an everybyte.knobs.LoRA, or None for none.
+    lora: object = None
 
     def __post_init__(self):
+        from .knobs import LoRA, Serving
+
         check.choice("dtype", self.dtype, COMPUTE_DTYPES)
         check.choice("attention", self.attention, ATTENTIONS)
         check.choice("device", self.device, DEVICES)
@@ -217,6 +223,10 @@ class Setup(Record):
         check.instance("compute", self.compute, Compute, "an everybyte.options.Compute(gpu=..., devices=..., mfu=...)")
         self.compute.symbol_values(self.dtype)  # the card must list this dtype
         check.instance("parallel", self.parallel, Parallelism, "an everybyte.options.Parallelism(dp=..., zero=..., ...)")
+        if self.serving is not None:
+            check.instance("serving", self.serving, Serving, "an everybyte.knobs.Serving(weights=..., kv_dtype=...)")
+        if self.lora is not None:
+            check.instance("lora", self.lora, LoRA, "an everybyte.knobs.LoRA(rank=..., targets=...)")
 
     def symbol_values(self) -> dict[str, int]:
         """Values of the setup symbols, by symbol name."""
@@ -234,7 +244,19 @@ class Setup(Record):
             **self.compute.symbol_values(self.dtype),
             "x_opt8": int(optimizer.blockwise_8bit),
             **self.parallel.symbol_values(),
+            **self.serving_or_default().symbol_values(dtype_bytes(self.dtype)),
+            **self.lora_or_default().symbol_values(),
         }
+
+    def serving_or_default(self):
+        from .knobs import Serving
+
+        return Serving() if self.serving is None else self.serving
+
+    def lora_or_default(self):
+        from .knobs import LoRA
+
+        return LoRA() if self.lora is None else self.lora
 
     def describe(self) -> str:
         """The setup in words, for the command line's header."""

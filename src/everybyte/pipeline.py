@@ -67,6 +67,15 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
         values.update(setup.symbol_values())
         if workload is not None and values["D_train"] == 0:  # a run of one step
             values["D_train"] = workload.batch * workload.seq
+        # What needs the model or the workload: the LoRA targets' roles in this family, a static
+        # cache's length (the workload's S unless max_cache_len is given).
+        if setup.lora is not None:
+            values.update(setup.lora.symbol_values(config.family.name))
+        if workload is not None:
+            values.update(setup.serving_or_default().symbol_values(values["b_dtype"], workload.seq))
+        # The serving peak counts a feed-forward activation's intermediates by n_act (gelu_new's four);
+        # an activation the training accounting does not know is counted as exact GELU's (input and output).
+        values.setdefault("n_act", 1)
     return values
 
 

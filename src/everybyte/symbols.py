@@ -108,6 +108,48 @@ W_bandwidth = sp.Symbol("W_bw", **_COUNT)
 #: Devices a run uses, and the model FLOPs utilisation it reaches, in basis points (4000 = 40 %).
 n_devices = sp.Symbol("n_devices", **_COUNT)
 mfu_bp = sp.Symbol("mfu_bp", **_COUNT)
+# Serving (chapter 16): the KV cache as a library holds it, and the weights' format.
+#: Bytes per element of a floating-point KV cache (the setup's dtype unless --kv-dtype says otherwise).
+b_kv = sp.Symbol("b_kv", **_COUNT)
+#: Bits per cached value of a quantized KV cache (transformers' QuantizedCache: 2 or 4); 0 for a float cache.
+kv_bits = sp.Symbol("kv_bits", **_SWITCH)
+#: Cached values sharing one scale and one zero point in a quantized KV cache.
+g_kv = sp.Symbol("g_kv", **_COUNT)
+#: Tokens a quantized KV cache keeps in full precision before it quantizes them (residual_length).
+R_kv = sp.Symbol("R_kv", **_COUNT)
+#: How the cache is allocated: 0 grown token by token (DynamicCache), 1 pre-allocated to
+#: S_max tokens (StaticCache), 2 in blocks of n_block tokens (vLLM's paged cache).
+kv_kind = sp.Symbol("kv_kind", **_SWITCH)
+#: Tokens a static cache is allocated for (max_cache_len).
+S_max = sp.Symbol("S_max", **_COUNT)
+#: Tokens per block of a paged KV cache (vLLM's block_size).
+n_block = sp.Symbol("n_block", **_COUNT)
+#: Format of the weights when serving: 0 the setup's dtype, else the index of a quantized format
+#: in everybyte.knobs.WEIGHT_FORMATS.
+w_fmt = sp.Symbol("w_fmt", **_SWITCH)
+
+# Fine-tuning (chapter 17): LoRA adapters on the linear layers.
+#: Rank of every LoRA adapter.
+r_lora = sp.Symbol("r_lora", **_COUNT)
+#: 1 where LoRA adapts that kind of linear layer (q, k, v, fused qkv, attention output, gate, up,
+#: down, the router of a mixture of experts, the 3-d expert tensors), else 0.
+lora_q = sp.Symbol("l_q", **_SWITCH)
+lora_k = sp.Symbol("l_k", **_SWITCH)
+lora_v = sp.Symbol("l_v", **_SWITCH)
+lora_qkv = sp.Symbol("l_qkv", **_SWITCH)
+lora_o = sp.Symbol("l_o", **_SWITCH)
+lora_gate = sp.Symbol("l_gate", **_SWITCH)
+lora_up = sp.Symbol("l_up", **_SWITCH)
+lora_down = sp.Symbol("l_down", **_SWITCH)
+lora_router = sp.Symbol("l_router", **_SWITCH)
+lora_experts = sp.Symbol("l_experts", **_SWITCH)
+#: 1 for DoRA (a magnitude vector per adapted layer), 0 for plain LoRA.
+dora = sp.Symbol("x_dora", **_SWITCH)
+#: 1 when the frozen base is stored in NF4 (QLoRA), 0 when it is in the setup's dtype.
+qlora = sp.Symbol("x_qlora", **_SWITCH)
+#: 1 when the optimizer states are paged (bitsandbytes' paged optimizers: unified memory that
+#: the driver moves to CPU RAM under pressure), 0 when they stay on the card.
+paged_optimizer = sp.Symbol("x_paged", **_SWITCH)
 
 # Parallelism and other techniques
 t = sp.Symbol("t", **_COUNT)
@@ -228,6 +270,28 @@ NOTATION: tuple[Notation, ...] = (
     Notation(W_bandwidth, "bandwidth", "memory bandwidth of one device, bytes per second (vendor datasheet)"),
     Notation(n_devices, "devices", "devices a run is spread over"),
     Notation(mfu_bp, "mfu", "model FLOPs utilisation in basis points: 4000 is 40 % of the peak"),
+    Notation(b_kv, "bytes of the KV cache", "bytes per element of a floating-point KV cache"),
+    Notation(kv_bits, "KV bits", "bits per value of a quantized KV cache (2 or 4); 0 for a float cache"),
+    Notation(g_kv, "KV group size", "cached values sharing one scale and one zero point (quantized cache)"),
+    Notation(R_kv, "residual length", "tokens a quantized KV cache keeps in full precision before quantizing"),
+    Notation(kv_kind, "cache kind", "0 dynamic (grown per token), 1 static (pre-allocated), 2 paged (vLLM blocks)"),
+    Notation(S_max, "max_cache_len", "tokens a static cache is allocated for"),
+    Notation(n_block, "block_size", "tokens per block of a paged KV cache"),
+    Notation(w_fmt, "weight format", "0: weights in the setup's dtype; otherwise a quantized format's index"),
+    Notation(r_lora, "LoRA rank", "rank r of every LoRA adapter"),
+    Notation(lora_q, "LoRA on q", "1 if LoRA adapts the query projections (q_proj)"),
+    Notation(lora_k, "LoRA on k", "1 if LoRA adapts the key projections (k_proj)"),
+    Notation(lora_v, "LoRA on v", "1 if LoRA adapts the value projections (v_proj)"),
+    Notation(lora_qkv, "LoRA on qkv", "1 if LoRA adapts a fused q, k, v projection (c_attn, query_key_value)"),
+    Notation(lora_o, "LoRA on o", "1 if LoRA adapts the attention output projections"),
+    Notation(lora_gate, "LoRA on gate", "1 if LoRA adapts the gate projections of a gated feed-forward block"),
+    Notation(lora_up, "LoRA on up", "1 if LoRA adapts the first (up) feed-forward projections"),
+    Notation(lora_down, "LoRA on down", "1 if LoRA adapts the second (down) feed-forward projections"),
+    Notation(lora_router, "LoRA on router", "1 if LoRA adapts the router of a mixture of experts"),
+    Notation(lora_experts, "LoRA on experts", "1 if LoRA adapts the 3-d expert tensors (peft's target_parameters)"),
+    Notation(dora, "DoRA", "1 for DoRA (a magnitude vector per adapted layer), 0 for LoRA"),
+    Notation(qlora, "QLoRA", "1 if the frozen base is stored in NF4 (QLoRA), 0 if in the setup's dtype"),
+    Notation(paged_optimizer, "paged optimizer", "1 if the optimizer states are paged to CPU RAM on demand"),
     Notation(t, "tensor_parallel", "tensor-parallel degree: GPUs one layer is split across"),
     Notation(N_d, "data_parallel", "data-parallel degree: GPUs that share optimizer state under ZeRO"),
     Notation(N_pp, "pipeline_parallel", "pipeline stages: GPUs the layers are split across, in order"),
