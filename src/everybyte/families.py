@@ -32,6 +32,15 @@ from .records import Record
 ACTIVATION_SAVED_TENSORS: dict[str, int] = {"gelu_new": 4, "gelu": 1, "gelu_pytorch_tanh": 1, "silu": 1}
 
 
+#: Layout switches whose value is 0 unless a family or a model type sets it
+#: (fused gate and up, attention sinks, a router score parameter, the buffers).
+DEFAULT_SWITCHES: dict[str, int] = {"f_gu": 0, "x_sink": 0, "x_rscore": 0, "x_sincos": 0, "x_mask": 0,
+                                    "x_escale": 0, "x_escore": 0, "n_lscal": 0}
+
+#: Learnable parameters of an activation function, per layer (Apertus's xIELU: alpha_p, alpha_n).
+ACTIVATION_PARAMETERS: dict[str, int] = {"xielu": 2}
+
+
 class Family(Record):
     """A structurally distinct layout, as its transformers code builds it.
 
@@ -42,6 +51,10 @@ class Family(Record):
     ``rotary``: whether the model holds rotary-frequency buffers.
     ``activation_functions``: the ``hidden_act`` values whose saved tensors the
     accounting follows (empty: every one of :data:`ACTIVATION_SAVED_TENSORS`).
+    ``mixer`` and ``feed_forward``: the kind of every layer when a config gives
+    no pattern (chapter 14).  ``norms``: the norm kinds its table can count.
+    ``requires``: config fields its table needs to be positive.  ``section``:
+    the book section that derives its table.
     """
 
     name: str
@@ -51,7 +64,19 @@ class Family(Record):
     no_activations: str = ""
     rotary: bool = True
     activation_functions: tuple[str, ...] = ()
+    mixer: str = "full_attention"
+    feed_forward: str = "dense"
+    norms: tuple[str, ...] = ("layernorm", "rmsnorm")
+    requires: tuple[str, ...] = ()
+    section: str = "sec-general-formula"
+    buffers_label: str = "buffers (rotary frequencies, fp32)"
 
+
+_ZOO_NORMS = ("layernorm", "rmsnorm", "layernorm_no_bias", "none")
+_MOE = "a mixture of experts saves what its router sends to each expert, which depends on the data, so no count " \
+       "of its saved tensors holds for every batch"
+_NOT_YET = "its forward pass has not been followed tensor by tensor yet"
+_BUFFERS = "buffers (rotary frequencies, masks, scales)"
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -63,9 +88,10 @@ FAMILIES: dict[str, Family] = {
         Family("gpt_neox", "GPT-NeoX (partial rotary, LayerNorm, fused q/k/v, parallel residual)",
                {"f_qkv": 1, "f_exp": 0}, activations="gpt_neox"),
         Family("mixtral", "Mixtral (Llama layers with a mixture of experts)",
-               {"f_qkv": 0, "f_exp": 1}, activations=None,
-               no_activations="a mixture of experts saves what its router sends to each expert, which depends on "
-                              "the data, so no count of its saved tensors holds for every batch"),
+               {"f_qkv": 0, "f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe"),
+        # chapter 14: the architecture zoo
+        Family("dense", "dense decoders (chapter 14's general dense formula)", {"f_exp": 0}, activations=None,
+               no_activations=_NOT_YET, norms=_ZOO_NORMS, section="sec-zoo-dense", buffers_label=_BUFFERS),
     )
 }
 
@@ -86,12 +112,24 @@ class Key(Record):
 
 
 class ModelType(Record):
-    """One Hugging Face ``model_type``: its family, its key map and the fields it fixes."""
+    """One Hugging Face ``model_type``: its family, its key map and the fields it fixes.
+
+    ``switches``: values of layout symbols the type fixes (fused projections,
+    its buffers).  ``inputs``: further ``config.json`` keys (with the
+    transformers defaults) that ``derive`` turns into fields: a layer pattern
+    from ``first_k_dense_replace``, key/value heads from ``multi_query``.
+    ``no_activations``: why this type has no activation accounting, where its
+    family's reason is not the one.
+    """
 
     model_type: str
     family: str
     keys: Mapping[str, Key]
     fixed: Mapping[str, object] = MappingProxyType({})
+    switches: Mapping[str, int] = MappingProxyType({})
+    inputs: Mapping[str, Key] = MappingProxyType({})
+    derive: object = None
+    no_activations: str = ""
 
 
 #: How each field of ModelConfig is checked when read from a file.
@@ -104,6 +142,16 @@ FIELD_KINDS: dict[str, str] = {
     "activation": "str",
     "embedding_dropout": "rate", "attention_dropout": "rate", "residual_dropout": "rate",
     "rotary_fraction": "fraction",
+    "norms_per_layer": "size", "d_shared": "size", "q_lora_rank": "size", "kv_lora_rank": "size",
+    "qk_nope_head_dim": "size", "qk_rope_head_dim": "size", "v_head_dim": "size", "ssm_inner": "size",
+    "ssm_state": "size", "ssm_heads": "size", "ssm_groups": "count", "ssm_dt_rank": "size", "conv_kernel": "size",
+    "linear_key_heads": "size", "linear_value_heads": "size", "linear_key_dim": "size", "linear_value_dim": "size",
+    "per_layer_vocab": "size", "per_layer_dim": "size", "max_positions": "size",
+    "sliding_window": "count_or_none", "attention_chunk": "count_or_none", "embedding_dim": "count_or_none",
+    "d_expert": "count_or_none", "rotary_dim": "count_or_none",
+    "qk_norm_bias": "bool", "lm_head_bias": "bool", "embedding_norm": "bool", "shared_expert_gate": "bool",
+    "router_bias": "bool", "conv_bias": "bool", "ssm_proj_bias": "bool", "ssm_norm": "bool", "final_norm": "bool",
+    "gated_mlp": "bool",
 }
 
 K = Key.of
@@ -170,6 +218,13 @@ def model_type_entry(model_type: str) -> ModelType:
     if not isinstance(model_type, str) or model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {', '.join(SUPPORTED_MODEL_TYPES)}; got {model_type!r}")
     return MODEL_TYPES[model_type]
+
+
+def switches_of(model_type: str) -> dict[str, int]:
+    """The layout switches ``model_type`` fixes: the defaults, then its family's, then its own."""
+    entry = model_type_entry(model_type)
+    family = FAMILIES[entry.family]
+    return {**DEFAULT_SWITCHES, "n_rot": int(family.rotary), **family.switches, **entry.switches}
 
 
 def family_of(model_type: str) -> Family:

@@ -1,0 +1,237 @@
+"""The parameter tensors of a decoder, one small function per component (chapters 12 and 14).
+
+Each function returns the :class:`Tensor` entries of one component of the real
+code (the q, k, v and output projections; a gated MLP; a bank of routed
+experts; a Mamba mixer; ...), each with its number of elements, how often it
+occurs and a presence switch.  Arguments are SymPy expressions: the width of
+a component, the number of layers that have it (``L``, or the count of a kind
+of layer such as ``L_moe``), and the switches that select its optional parts
+(a bias, a fused projection).  A family's tensor table
+(:mod:`everybyte.tables`) is a concatenation of these lists, so every shape is
+written once, here, and every family that has a component shares it.
+
+Buffers (rotary frequencies, masks, constant scales) are listed the same way
+as :class:`Buffer` entries: they are not parameters, but a training step holds
+them (``training/buffers``).
+
+Sources: the transformers 5.24 modelling code of each family; the tests build
+every supported model type on the meta device and compare tensor by tensor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .symbols import (
+    P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, fused_experts, fused_qkv, gated, h, h_kv,
+    n_experts,
+)
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One parameter tensor of the real code: its elements, how often it occurs, whether it is there.
+
+    ``group`` is the key of the count term it belongs to; ``present`` is a 0/1
+    expression of the layout switches (1: always there).
+    """
+
+    name: str
+    group: str
+    numel: sp.Expr
+    count: sp.Expr = sp.Integer(1)
+    present: sp.Expr = sp.Integer(1)
+
+    def __post_init__(self):
+        for field in ("numel", "count", "present"):
+            value = getattr(self, field)
+            if isinstance(value, int):
+                object.__setattr__(self, field, sp.Integer(value))
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One buffer of the real code (not a parameter): elements, occurrences, presence, bytes per element."""
+
+    name: str
+    label: str
+    numel: sp.Expr
+    count: sp.Expr = sp.Integer(1)
+    present: sp.Expr = sp.Integer(1)
+    element_bytes: int = 4
+
+    def __post_init__(self):
+        for field in ("numel", "count", "present"):
+            value = getattr(self, field)
+            if isinstance(value, int):
+                object.__setattr__(self, field, sp.Integer(value))
+
+
+def _kept(tensors):
+    """Leave out the entries whose presence is 0 whatever the config (a component's unused option)."""
+    return [t for t in tensors if t.present != 0 and t.count != 0 and t.numel != 0]
+
+
+# --- embeddings and the output layer ----------------------------------------------------
+
+def token_embedding(width=d_model, rows=V) -> list[Tensor]:
+    """The token-embedding table: one ``width`` vector per vocabulary entry."""
+    return [Tensor("embed_tokens", "token_embedding", rows * width)]
+
+
+def position_embedding(rows=P, present=1, width=d_model) -> list[Tensor]:
+    """A learned position table (GPT-2; OPT keeps ``P + 2`` rows)."""
+    return _kept([Tensor("embed_positions", "position_embedding", rows * width, present=present)])
+
+
+def output_layer(present, bias=0, width=d_model) -> list[Tensor]:
+    """The output layer (language-model head); its bias, where there is one, is there tied or not."""
+    return _kept([Tensor("lm_head", "output_layer", V * width, present=present),
+                  Tensor("lm_head.bias", "output_bias", V, present=bias)])
+
+
+# --- norms ---------------------------------------------------------------------------------
+
+def norm(name, group, width=d_model, count=1, present=1, scale=1, shift=0) -> list[Tensor]:
+    """A norm of ``width`` channels: a scale (weight) and, for LayerNorm, a shift (bias)."""
+    return _kept([Tensor(name, group, width, count, present * scale),
+                  Tensor(f"{name}.bias", group, width, count, present * shift)])
+
+
+# --- attention -------------------------------------------------------------------------------
+
+def attention(count, *, width=d_model, heads=h, kv_heads=h_kv, head=d_head, fused=fused_qkv, qkv_bias=bias_qkv,
+              out_bias=bias_o, present=1) -> list[Tensor]:
+    """Query, key, value and output projections; q, k, v as one fused matrix where ``fused`` is 1.
+
+    ``heads`` query heads and ``kv_heads`` key/value heads of ``head``
+    channels; the output projection maps the ``heads * head`` channels back
+    to ``width``.
+    """
+    q, kv = heads * head, kv_heads * head
+    unfused = 1 - fused
+    return _kept([
+        Tensor("attention.q", "attention_weights", q * width, count, present * unfused),
+        Tensor("attention.k", "attention_weights", kv * width, count, present * unfused),
+        Tensor("attention.v", "attention_weights", kv * width, count, present * unfused),
+        Tensor("attention.qkv", "attention_weights", (q + 2 * kv) * width, count, present * fused),
+        Tensor("attention.q.bias", "attention_biases", q, count, present * qkv_bias * unfused),
+        Tensor("attention.k.bias", "attention_biases", kv, count, present * qkv_bias * unfused),
+        Tensor("attention.v.bias", "attention_biases", kv, count, present * qkv_bias * unfused),
+        Tensor("attention.qkv.bias", "attention_biases", q + 2 * kv, count, present * qkv_bias * fused),
+        Tensor("attention.o", "attention_weights", width * q, count, present),
+        Tensor("attention.o.bias", "attention_biases", width, count, present * out_bias),
+    ])
+
+
+def qk_norms(count, *, q_width, k_width, present=1, shift=0, norms_per_projection=1) -> list[Tensor]:
+    """Norms of the queries and keys inside attention (chapter 14).
+
+    Per head (Qwen3, Gemma 3: one norm of ``d_head`` shared by every head),
+    full width (OLMo 2: ``h d_head`` and ``h_kv d_head``), or one norm per head
+    (StableLM: ``norms_per_projection`` = the head counts).
+    """
+    q_count, k_count = (norms_per_projection if isinstance(norms_per_projection, tuple)
+                        else (norms_per_projection, norms_per_projection))
+    return (norm("attention.q_norm", "attention_norms", q_width, count * q_count, present, shift=shift)
+            + norm("attention.k_norm", "attention_norms", k_width, count * k_count, present, shift=shift))
+
+
+def attention_sinks(count, heads=h) -> list[Tensor]:
+    """One learned logit per head that takes part in every softmax (gpt-oss)."""
+    return [Tensor("attention.sinks", "attention_sinks", heads, count)]
+
+
+def latent_attention(count, *, width=d_model, heads=h, q_rank, kv_rank, nope, rope, value, compressed,
+                     bias=0) -> list[Tensor]:
+    """Multi-head latent attention (DeepSeek-V2/V3, chapter 14).
+
+    The query goes through a rank-``q_rank`` bottleneck with an RMSNorm
+    (or one full projection where ``compressed`` is 0); keys and values come
+    from one rank-``kv_rank`` latent plus ``rope`` rotary channels shared by
+    the heads, normalised and expanded to ``heads`` keys of ``nope`` channels
+    and ``heads`` values of ``value`` channels.
+    """
+    query_head = nope + rope
+    return _kept([
+        Tensor("attention.q", "attention_weights", heads * query_head * width, count, 1 - compressed),
+        Tensor("attention.q_a", "attention_weights", q_rank * width, count, compressed),
+        Tensor("attention.q_a.bias", "attention_biases", q_rank, count, compressed * bias),
+        Tensor("attention.q_a_norm", "attention_norms", q_rank, count, compressed),
+        Tensor("attention.q_b", "attention_weights", heads * query_head * q_rank, count, compressed),
+        Tensor("attention.kv_a", "attention_weights", (kv_rank + rope) * width, count),
+        Tensor("attention.kv_a.bias", "attention_biases", kv_rank + rope, count, bias),
+        Tensor("attention.kv_a_norm", "attention_norms", kv_rank, count),
+        Tensor("attention.kv_b", "attention_weights", heads * (nope + value) * kv_rank, count),
+        Tensor("attention.o", "attention_weights", width * heads * value, count),
+        Tensor("attention.o.bias", "attention_biases", width, count, bias),
+    ])
+
+
+# --- feed-forward blocks ---------------------------------------------------------------------
+
+def dense_mlp(count, *, width=d_model, hidden=d_ff, gated_=gated, bias=bias_ff, fused_gate_up=False, present=1,
+              prefix="mlp", group="feed_forward_weights", bias_group="feed_forward_biases") -> list[Tensor]:
+    """A feed-forward block: up and down projections, and a gate where ``gated_`` is 1 (SwiGLU, GeGLU).
+
+    ``fused_gate_up`` stores gate and up as one ``2 hidden x width`` matrix (Phi-3, GLM-4).
+    """
+    if fused_gate_up:
+        return _kept([
+            Tensor(f"{prefix}.gate_up", group, 2 * hidden * width, count, present),
+            Tensor(f"{prefix}.down", group, width * hidden, count, present),
+            Tensor(f"{prefix}.gate_up.bias", bias_group, 2 * hidden, count, present * bias),
+            Tensor(f"{prefix}.down.bias", bias_group, width, count, present * bias),
+        ])
+    return _kept([
+        Tensor(f"{prefix}.gate", group, hidden * width, count, present * gated_),
+        Tensor(f"{prefix}.up", group, hidden * width, count, present),
+        Tensor(f"{prefix}.down", group, width * hidden, count, present),
+        Tensor(f"{prefix}.gate.bias", bias_group, hidden, count, present * bias * gated_),
+        Tensor(f"{prefix}.up.bias", bias_group, hidden, count, present * bias),
+        Tensor(f"{prefix}.down.bias", bias_group, width, count, present * bias),
+    ])
+
+
+def routed_experts(count, *, width=d_model, hidden=d_ff, experts=n_experts, gated_=gated, bias=bias_ff,
+                   present=1) -> list[Tensor]:
+    """The routed experts of a layer as two 3-d tensors (transformers 5): gate and up fused, and down."""
+    return _kept([
+        Tensor("experts.gate_up", "feed_forward_weights", experts * (1 + gated_) * hidden * width, count, present),
+        Tensor("experts.down", "feed_forward_weights", experts * width * hidden, count, present),
+        Tensor("experts.gate_up.bias", "feed_forward_biases", experts * (1 + gated_) * hidden, count,
+               present * bias),
+        Tensor("experts.down.bias", "feed_forward_biases", experts * width, count, present * bias),
+    ])
+
+
+def router(count, *, width=d_model, experts=n_experts, present=1, bias=0, score_bias=0) -> list[Tensor]:
+    """The router: one score per expert; a bias (gpt-oss); a learned score correction (ERNIE 4.5)."""
+    return _kept([Tensor("router", "router", experts * width, count, present),
+                  Tensor("router.bias", "router", experts, count, present * bias),
+                  Tensor("router.score_correction", "router", experts, count, present * score_bias)])
+
+
+def shared_expert(count, *, width=d_model, hidden, gate=0, gated_=1) -> list[Tensor]:
+    """The always-active shared expert(s) as one MLP of ``hidden`` channels, and its sigmoid gate."""
+    return (dense_mlp(count, width=width, hidden=hidden, gated_=gated_, bias=0, prefix="shared_expert",
+                      group="shared_experts")
+            + _kept([Tensor("shared_expert.gate", "shared_experts", width, count, gate)]))
+
+
+# --- buffers ---------------------------------------------------------------------------------------
+
+def rotary_buffers(channels, sets=1, present=1) -> list[Buffer]:
+    """``inv_freq`` and ``original_inv_freq``: one fp32 frequency per pair of rotary channels, per set.
+
+    ``torch.arange(0, channels, 2)`` has ``ceiling(channels / 2)`` entries;
+    models with full and sliding attention (Gemma 3) keep one set per kind.
+    """
+    return [Buffer("rotary.inv_freq", "rotary frequencies, fp32", sp.ceiling(channels / 2), 2 * sets, present)]
+
+
+def scalar_buffer(name, label, count=1, present=1) -> list[Buffer]:
+    """A constant fp32 scalar kept as a buffer (Gemma's embedding scale)."""
+    return [Buffer(name, label, sp.Integer(1), count, present)]

@@ -1,0 +1,106 @@
+"""The tensor table of every family, composed from :mod:`everybyte.components` (chapters 12 and 14).
+
+* :data:`DECODER`: chapter 12's general layout (GPT-2, GPT-NeoX, Llama, Mixtral);
+* :data:`DENSE`: chapter 14's general dense decoder, which adds q/k norms (per
+  head, full width, one per head), one to four norms per layer of any kind
+  (LayerNorm, RMSNorm, LayerNorm without shift, none), fused gate and up,
+  an output-layer bias, an embedding norm and learnable activation
+  parameters to chapter 12's switches;
+* the tables of the families whose layers are not all alike (dense and MoE
+  layers, attention and state-space mixers), where a component's count is
+  the number of layers of its kind (``L_moe``, ``L_ssm``, ...).
+
+:data:`BUFFERS` lists the buffers every family may hold, each behind a switch
+the model type sets.
+"""
+
+from __future__ import annotations
+
+from .components import (
+    Buffer, Tensor, attention, dense_mlp, norm, output_layer, position_embedding, qk_norms, rotary_buffers,
+    routed_experts, router, scalar_buffer, token_embedding,
+)
+from .symbols import (
+    L, P_max, causal_mask, d_head, d_model, d_rot, embedding_norm, embedding_scale, final_norm, fused_experts,
+    fused_gate_up, h, h_kv, learned_positions, n_act_params, n_layer_scalars, n_norm, n_rot, norm_scale,
+    norm_shift, norm_width, qk_norm_each, qk_norm_full, qk_norm_head, qk_norm_shift, router as router_switch,
+    sincos_table, untied, bias_lm, L_moe, n_experts, score_correction,
+)
+import sympy as sp
+
+# --- chapter 12: the general layout --------------------------------------------------------
+
+_unfused_experts = 1 - fused_experts
+_norm_bias = norm_width - 1  # LayerNorm has a bias tensor, RMSNorm none
+
+#: The general decoder layout (chapter 12): GPT-2, GPT-NeoX, Llama, Mistral,
+#: Qwen2 and Mixtral are all this table with their switch values.  The q, k, v
+#: projections are one fused tensor where ``f_qkv = 1``; the experts of a layer
+#: are two 3-d tensors (gate and up fused) where ``f_exp = 1``.  Two norms per
+#: layer (before attention, before the feed-forward block); parallel-residual
+#: layers (GPT-NeoX) still have two.
+DECODER: tuple[Tensor, ...] = tuple(
+    token_embedding()
+    + position_embedding(present=learned_positions)
+    + attention(L)
+    + dense_mlp(L * n_experts, present=_unfused_experts)
+    + routed_experts(L, present=fused_experts)
+    + router(L, present=router_switch)
+    + norm("norm_1", "layer_norms", count=L, shift=_norm_bias)
+    + norm("norm_2", "layer_norms", count=L, shift=_norm_bias)
+    + norm("final_norm", "final_norm", present=final_norm, shift=_norm_bias)
+    + output_layer(untied)
+)
+
+
+# --- chapter 14: the general dense decoder -------------------------------------------------
+
+def layer_norms(count=L, per_layer=n_norm) -> list[Tensor]:
+    """``per_layer`` norms of width d_model in each of ``count`` layers, of the model's norm kind."""
+    return norm("layer_norm", "layer_norms", count=per_layer * count, scale=norm_scale, shift=norm_shift)
+
+
+def final_layer_norm() -> list[Tensor]:
+    return norm("final_norm", "final_norm", present=final_norm, scale=norm_scale, shift=norm_shift)
+
+
+def all_qk_norms(count=L) -> list[Tensor]:
+    """The three kinds of q/k norms (chapter 14), each behind its switch."""
+    return (qk_norms(count, q_width=d_head, k_width=d_head, present=qk_norm_head, shift=qk_norm_shift)
+            + qk_norms(count, q_width=h * d_head, k_width=h_kv * d_head, present=qk_norm_full, shift=qk_norm_shift)
+            + qk_norms(count, q_width=d_head, k_width=d_head, present=qk_norm_each, shift=qk_norm_shift,
+                       norms_per_projection=(h, h_kv)))
+
+
+def activation_parameters(count=L) -> list[Tensor]:
+    """Learnable scalars of the activation function (Apertus's xIELU: alpha_p and alpha_n)."""
+    return [Tensor("mlp.activation_parameter", "activation_parameters", sp.Integer(1), n_act_params * count)]
+
+
+#: Chapter 14's general dense decoder.
+DENSE: tuple[Tensor, ...] = tuple(
+    token_embedding()
+    + position_embedding(present=learned_positions)
+    + norm("embedding_norm", "embedding_norm", present=embedding_norm, scale=norm_scale, shift=norm_shift)
+    + attention(L)
+    + all_qk_norms()
+    + dense_mlp(L, fused_gate_up=fused_gate_up)
+    + activation_parameters()
+    + layer_norms()
+    + final_layer_norm()
+    + output_layer(untied, bias=bias_lm)
+)
+
+
+# --- buffers ----------------------------------------------------------------------------------
+
+#: Every buffer a supported model may hold, each behind the switch its model type sets.
+BUFFERS: tuple[Buffer, ...] = tuple(
+    rotary_buffers(d_rot, sets=n_rot)
+    + [Buffer("sincos", "sin/cos table, fp32", P_max * 2 * sp.ceiling(d_rot / 2), present=sincos_table),
+       Buffer("causal_mask", "causal mask, bool", P_max**2, present=causal_mask, element_bytes=1),
+       Buffer("router.score_correction", "expert-score correction, fp32", n_experts, L_moe,
+              present=score_correction)]
+    + scalar_buffer("embed_scale", "embedding scale, fp32", present=embedding_scale)
+    + scalar_buffer("layer_scalar", "per-layer constants, fp32", count=n_layer_scalars * L)
+)
