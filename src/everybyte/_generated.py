@@ -248,6 +248,70 @@ TERMS = {
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
     ),
+    'granite': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/router', 'router', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'starcoder2': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/router', 'router', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
     'dense': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
         ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
@@ -568,7 +632,9 @@ def _model_dense(v, r):
     d_head = v['d_head']
     d_model = v['d_model']
     d_rot = v['d_rot']
+    f_gu = v['f_gu']
     f_qkv = v['f_qkv']
+    gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
     n_actp = v['n_actp']
@@ -596,17 +662,17 @@ def _model_dense(v, r):
     r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
     r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
     r['parameters/attention_norms'] = L*(2*d_head*x_qkh + d_head*h*x_qkf + d_head*h*x_qks + d_head*h_kv*x_qkf + d_head*h_kv*x_qks + 2*d_head*x_qkb*x_qkh + d_head*h*x_qkb*x_qkf + d_head*h*x_qkb*x_qks + d_head*h_kv*x_qkb*x_qkf + d_head*h_kv*x_qkb*x_qks)
-    r['parameters/feed_forward_weights'] = 3*L*d_ff*d_model
-    r['parameters/feed_forward_biases'] = L*(2*beta_ff*d_ff + beta_ff*d_model)
+    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model + d_ff*d_model*f_gu + d_ff*d_model*gamma - d_ff*d_model*f_gu*gamma)
+    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff + beta_ff*d_model + beta_ff*d_ff*f_gu + beta_ff*d_ff*gamma - beta_ff*d_ff*f_gu*gamma)
     r['parameters/activation_parameters'] = L*n_actp
     r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
     r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
     r['parameters/output_layer'] = V*d_model*tau
     r['parameters/output_bias'] = V*beta_lm
     r['parameters'] = (r['parameters/activation_parameters'] + r['parameters/attention_biases'] + r['parameters/attention_norms'] + r['parameters/attention_weights'] + r['parameters/embedding_norm'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_bias'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/token_embedding'])
-    r['parameters_active'] = (L*n_actp + V*beta_lm + V*d_model + 2*L*beta_ff*d_ff + L*beta_ff*d_model + L*beta_o*d_model + 3*L*d_ff*d_model + 2*L*d_head*x_qkh + P*d_model*pi + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + d_model*x_embnorm*x_nb + d_model*x_embnorm*x_nw + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_head*h*x_qkf + L*d_head*h*x_qks + L*d_head*h_kv*x_qkf + L*d_head*h_kv*x_qks + 2*L*d_head*x_qkb*x_qkh + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw + L*d_head*h*x_qkb*x_qkf + L*d_head*h*x_qkb*x_qks + L*d_head*h_kv*x_qkb*x_qkf + L*d_head*h_kv*x_qkb*x_qks)
-    r['parameter_tensors'] = (1 + 6*L + beta_lm + pi + tau + 2*L*beta_ff + L*beta_o + 3*L*beta_qkv - 2*L*f_qkv + L*n_actp + 2*L*x_qkf + 2*L*x_qkh + phi*x_nb + phi*x_nw + x_embnorm*x_nb + x_embnorm*x_nw - 2*L*beta_qkv*f_qkv + L*h*x_qks + L*h_kv*x_qks + L*n_norm*x_nb + L*n_norm*x_nw + 2*L*x_qkb*x_qkf + 2*L*x_qkb*x_qkh + L*h*x_qkb*x_qks + L*h_kv*x_qkb*x_qks)
-    r['largest_parameter_tensor'] = max(V*beta_lm, V*d_model, beta_ff*d_model, beta_o*d_model, d_ff*d_model, d_head*x_qkh, d_head*x_qks, 2*beta_ff*d_ff, 2*d_ff*d_model, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_head*h*x_qkf, d_head*h_kv*x_qkf, d_head*x_qkb*x_qkh, d_head*x_qkb*x_qks, d_model*phi*x_nb, d_model*phi*x_nw, d_model*x_embnorm*x_nb, d_model*x_embnorm*x_nw, d_head*h*x_qkb*x_qkf, d_head*h_kv*x_qkb*x_qkf, beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv), (0 if L*n_actp == 0 else 1), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw))
+    r['parameters_active'] = (L*n_actp + V*beta_lm + V*d_model + L*beta_ff*d_ff + L*beta_ff*d_model + L*beta_o*d_model + 2*L*d_ff*d_model + 2*L*d_head*x_qkh + P*d_model*pi + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + d_model*x_embnorm*x_nb + d_model*x_embnorm*x_nw + L*beta_ff*d_ff*f_gu + L*beta_ff*d_ff*gamma + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + L*d_ff*d_model*f_gu + L*d_ff*d_model*gamma + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_head*h*x_qkf + L*d_head*h*x_qks + L*d_head*h_kv*x_qkf + L*d_head*h_kv*x_qks + 2*L*d_head*x_qkb*x_qkh + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw - L*beta_ff*d_ff*f_gu*gamma - L*d_ff*d_model*f_gu*gamma + L*d_head*h*x_qkb*x_qkf + L*d_head*h*x_qkb*x_qks + L*d_head*h_kv*x_qkb*x_qkf + L*d_head*h_kv*x_qkb*x_qks)
+    r['parameter_tensors'] = (1 + 6*L + beta_lm + pi + tau + 2*L*beta_ff + L*beta_o + 3*L*beta_qkv - 2*L*f_qkv + L*gamma + L*n_actp + 2*L*x_qkf + 2*L*x_qkh + phi*x_nb + phi*x_nw + x_embnorm*x_nb + x_embnorm*x_nw + L*beta_ff*gamma - 2*L*beta_qkv*f_qkv - L*f_gu*gamma + L*h*x_qks + L*h_kv*x_qks + L*n_norm*x_nb + L*n_norm*x_nw + 2*L*x_qkb*x_qkf + 2*L*x_qkb*x_qkh - L*beta_ff*f_gu*gamma + L*h*x_qkb*x_qks + L*h_kv*x_qkb*x_qks)
+    r['largest_parameter_tensor'] = max(V*beta_lm, V*d_model, beta_ff*d_model, beta_o*d_model, d_ff*d_model, d_head*x_qkh, d_head*x_qks, P*d_model*pi, V*d_model*tau, d_head*d_model*h, d_head*h*x_qkf, d_head*h_kv*x_qkf, d_head*x_qkb*x_qkh, d_head*x_qkb*x_qks, d_model*phi*x_nb, d_model*phi*x_nw, d_model*x_embnorm*x_nb, d_model*x_embnorm*x_nw, 2*beta_ff*d_ff*f_gu, 2*d_ff*d_model*f_gu, d_head*h*x_qkb*x_qkf, d_head*h_kv*x_qkb*x_qkf, beta_ff*d_ff*(1 - f_gu), d_ff*d_model*(1 - f_gu), beta_ff*d_ff*gamma*(1 - f_gu), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_ff*d_model*gamma*(1 - f_gu), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv), (0 if L*n_actp == 0 else 1), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw))
     r['weights_by_dtype/fp32'] = 4*r['parameters']
     r['weights_by_dtype/fp16'] = 2*r['parameters']
     r['weights_by_dtype/bf16'] = 2*r['parameters']
@@ -631,6 +697,8 @@ PARAMETERS = {
     'llama': lambda v: _evaluate(v, (_model_gpt2,)),
     'gpt_neox': lambda v: _evaluate(v, (_model_gpt2,)),
     'mixtral': lambda v: _evaluate(v, (_model_gpt2,)),
+    'granite': lambda v: _evaluate(v, (_model_gpt2,)),
+    'starcoder2': lambda v: _evaluate(v, (_model_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense,)),
 }
 ESTIMATE = {
@@ -643,5 +711,7 @@ ESTIMATE_WITHOUT_ACTIVATIONS = {
     'llama': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'gpt_neox': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'mixtral': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'granite': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'starcoder2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense, _run_gpt2,)),
 }

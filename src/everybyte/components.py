@@ -172,25 +172,22 @@ def latent_attention(count, *, width=d_model, heads=h, q_rank, kv_rank, nope, ro
 
 # --- feed-forward blocks ---------------------------------------------------------------------
 
-def dense_mlp(count, *, width=d_model, hidden=d_ff, gated_=gated, bias=bias_ff, fused_gate_up=False, present=1,
+def dense_mlp(count, *, width=d_model, hidden=d_ff, gated_=gated, bias=bias_ff, fused_gate_up=0, present=1,
               prefix="mlp", group="feed_forward_weights", bias_group="feed_forward_biases") -> list[Tensor]:
     """A feed-forward block: up and down projections, and a gate where ``gated_`` is 1 (SwiGLU, GeGLU).
 
-    ``fused_gate_up`` stores gate and up as one ``2 hidden x width`` matrix (Phi-3, GLM-4).
+    Where ``fused_gate_up`` is 1 the gate and up projections are one
+    ``2 hidden x width`` matrix (Phi-3, GLM-4; such blocks are always gated).
     """
-    if fused_gate_up:
-        return _kept([
-            Tensor(f"{prefix}.gate_up", group, 2 * hidden * width, count, present),
-            Tensor(f"{prefix}.down", group, width * hidden, count, present),
-            Tensor(f"{prefix}.gate_up.bias", bias_group, 2 * hidden, count, present * bias),
-            Tensor(f"{prefix}.down.bias", bias_group, width, count, present * bias),
-        ])
+    separate = 1 - fused_gate_up
     return _kept([
-        Tensor(f"{prefix}.gate", group, hidden * width, count, present * gated_),
-        Tensor(f"{prefix}.up", group, hidden * width, count, present),
+        Tensor(f"{prefix}.gate", group, hidden * width, count, present * gated_ * separate),
+        Tensor(f"{prefix}.up", group, hidden * width, count, present * separate),
+        Tensor(f"{prefix}.gate_up", group, 2 * hidden * width, count, present * fused_gate_up),
         Tensor(f"{prefix}.down", group, width * hidden, count, present),
-        Tensor(f"{prefix}.gate.bias", bias_group, hidden, count, present * bias * gated_),
-        Tensor(f"{prefix}.up.bias", bias_group, hidden, count, present * bias),
+        Tensor(f"{prefix}.gate.bias", bias_group, hidden, count, present * bias * gated_ * separate),
+        Tensor(f"{prefix}.up.bias", bias_group, hidden, count, present * bias * separate),
+        Tensor(f"{prefix}.gate_up.bias", bias_group, 2 * hidden, count, present * bias * fused_gate_up),
         Tensor(f"{prefix}.down.bias", bias_group, width, count, present * bias),
     ])
 

@@ -242,10 +242,10 @@ class ModelConfig(Record):
     @property
     def rotary_channels(self) -> int:
         """Channels of each head that rotary embeddings turn (``d_rot``); 0 without rotary."""
-        if not families.switches_of(self.model_type)["n_rot"]:
-            return 0
         if self.rotary_dim is not None:  # GPT-J's rotary_dim
             return self.rotary_dim
+        if not families.switches_of(self.model_type)["n_rot"]:
+            return 0
         if self.head_width <= 2**53:  # transformers' own float arithmetic: int(head_dim * factor)
             return int(self.head_width * self.rotary_fraction)
         from fractions import Fraction
@@ -321,6 +321,7 @@ class ModelConfig(Record):
             "d_lv": self.linear_value_dim, "V_ple": self.per_layer_vocab, "d_ple": self.per_layer_dim,
             "P_max": self.max_positions,
         }
+        values["n_lscal"] += families.ACTIVATION_BUFFERS.get(self.activation, 0)
         if self.activation in families.ACTIVATION_SAVED_TENSORS:
             values["n_act"] = families.ACTIVATION_SAVED_TENSORS[self.activation]
         return values

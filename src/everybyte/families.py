@@ -34,11 +34,13 @@ ACTIVATION_SAVED_TENSORS: dict[str, int] = {"gelu_new": 4, "gelu": 1, "gelu_pyto
 
 #: Layout switches whose value is 0 unless a family or a model type sets it
 #: (fused gate and up, attention sinks, a router score parameter, the buffers).
-DEFAULT_SWITCHES: dict[str, int] = {"f_gu": 0, "x_sink": 0, "x_rscore": 0, "x_sincos": 0, "x_mask": 0,
+DEFAULT_SWITCHES: dict[str, int] = {"f_qkv": 0, "f_gu": 0, "x_sink": 0, "x_rscore": 0, "x_sincos": 0, "x_mask": 0,
                                     "x_escale": 0, "x_escore": 0, "n_lscal": 0}
 
 #: Learnable parameters of an activation function, per layer (Apertus's xIELU: alpha_p, alpha_n).
 ACTIVATION_PARAMETERS: dict[str, int] = {"xielu": 2}
+#: Constant fp32 scalars an activation function keeps as buffers, per layer (xIELU: beta, eps).
+ACTIVATION_BUFFERS: dict[str, int] = {"xielu": 2}
 
 
 class Family(Record):
@@ -70,6 +72,7 @@ class Family(Record):
     requires: tuple[str, ...] = ()
     section: str = "sec-general-formula"
     buffers_label: str = "buffers (rotary frequencies, fp32)"
+    table: str = "decoder"
 
 
 _ZOO_NORMS = ("layernorm", "rmsnorm", "layernorm_no_bias", "none")
@@ -90,8 +93,13 @@ FAMILIES: dict[str, Family] = {
         Family("mixtral", "Mixtral (Llama layers with a mixture of experts)",
                {"f_qkv": 0, "f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe"),
         # chapter 14: the architecture zoo
+        Family("granite", "Granite (Llama layers with scaled embeddings, residuals, attention and logits)",
+               {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
+        Family("starcoder2", "StarCoder2 (LayerNorm, plain MLP with biases, grouped-query attention)",
+               {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
         Family("dense", "dense decoders (chapter 14's general dense formula)", {"f_exp": 0}, activations=None,
-               no_activations=_NOT_YET, norms=_ZOO_NORMS, section="sec-zoo-dense", buffers_label=_BUFFERS),
+               no_activations=_NOT_YET, norms=_ZOO_NORMS, section="sec-zoo-dense", buffers_label=_BUFFERS,
+               table="dense"),
     )
 }
 
@@ -172,6 +180,190 @@ def _llama_like(model_type: str, family: str = "llama", keys: Mapping | None = N
     return ModelType(model_type, family, {**_LLAMA_KEYS, **(keys or {})}, {**_LLAMA_FIXED, **fixed})
 
 
+def _std(vocab, hidden, ff, layers, heads, *, kv, head, tie, act="silu") -> dict[str, Key]:
+    """The llama-named keys with one type's transformers defaults."""
+    return {"vocab_size": K("vocab_size", vocab), "d_model": K("hidden_size", hidden),
+            "d_ff": K("intermediate_size", ff), "n_layers": K("num_hidden_layers", layers),
+            "n_heads": K("num_attention_heads", heads), "n_kv_heads": K("num_key_value_heads", kv),
+            "head_dim": K("head_dim", head), "tied_embeddings": K("tie_word_embeddings", tie),
+            "activation": K("hidden_act", act), "attention_dropout": K("attention_dropout", 0.0)}
+
+
+#: What the llama-like dense types fix (RMSNorm, gated MLP without biases, two norms per layer).
+_DENSE_LLAMA = {"gated_mlp": True, "norm": "rmsnorm", "norms_per_layer": 2, "final_norm": True, "n_positions": 0,
+                "mlp_bias": False, "embedding_dropout": 0.0, "residual_dropout": 0.0, "parallel_residual": False,
+                "rotary_fraction": 1.0, "n_experts": 1}
+#: What the GPT-like dense types fix (LayerNorm, plain MLP with biases).
+_DENSE_GPT = {"gated_mlp": False, "norm": "layernorm", "norms_per_layer": 2, "final_norm": True, "n_positions": 0,
+              "attention_bias": True, "output_bias": True, "mlp_bias": True, "parallel_residual": False,
+              "n_kv_heads": None, "head_dim": None, "rotary_fraction": 1.0, "n_experts": 1}
+
+
+
+# --- layer patterns and derived fields (chapter 14) ----------------------------------------------
+# Each ``derive`` function gets the values of a type's ``inputs`` (the file's, or
+# transformers' defaults) and the fields read so far, and returns more fields.
+# They replicate what the transformers config class and model code compute
+# (a layer pattern from first_k_dense_replace, h_kv from multi_query, ...).
+
+
+def _integer(key: str, value, *, none: bool = False, zero: bool = False):
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if zero else 1):
+        what = "a non-negative integer" if zero else "a positive integer"
+        raise ValueError(f"{key} must be {what}{' or null' if none else ''}, got {value!r}")
+    return value
+
+
+def _flag(key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be true or false, got {value!r}")
+    return value
+
+
+def _indices(key: str, value, n_layers: int) -> frozenset:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                       for i in value):
+        raise ValueError(f"{key} must be a list of layer indices, got {value!r}")
+    return frozenset(value)
+
+
+def _pattern(key: str, value, n_layers: int, names: Mapping[str, str]) -> tuple[str, ...]:
+    """A per-layer list of a config (``layer_types``), mapped to the package's kinds."""
+    if not isinstance(value, (list, tuple)) or len(value) != n_layers:
+        raise ValueError(f"{key} must be a list of one entry per layer ({n_layers}), got {value!r}")
+    out = []
+    for kind in value:
+        if kind not in names:
+            raise ValueError(f"{key} entries must be among {', '.join(sorted(names))}; got {kind!r}")
+        out.append(names[kind])
+    return tuple(out)
+
+
+_ATTENTION_KINDS = {"full_attention": "full_attention", "sliding_attention": "sliding_attention",
+                    "chunked_attention": "chunked_attention"}
+
+
+def _steps(*steps):
+    """One derive function running ``steps`` in order, each seeing the fields of those before."""
+    def derive(inputs, fields):
+        out = {}
+        for step in steps:
+            out.update(step(inputs, {**fields, **out}))
+        return out
+    return derive
+
+
+def _window_everywhere(inputs, fields):
+    """Mistral's rule: with a sliding_window every layer attends to that window (no layer_types)."""
+    window = _integer("sliding_window", inputs["sliding_window"], none=True)
+    if "use_sliding_window" in inputs and not _flag("use_sliding_window", inputs["use_sliding_window"]):
+        window = None
+    return {"sliding_window": window,
+            "layer_types": None if window is None else ("sliding_attention",) * fields["n_layers"]}
+
+
+def _attention_pattern(rule):
+    """``layer_types`` from the file, else ``rule(i, inputs, fields)`` for each layer (the config class's default)."""
+    def step(inputs, fields):
+        n = fields["n_layers"]
+        window = _integer("sliding_window", inputs.get("sliding_window"), none=True)
+        if inputs.get("layer_types") is not None:
+            kinds = _pattern("layer_types", inputs["layer_types"], n, _ATTENTION_KINDS)
+        else:
+            kinds = tuple(rule(i, inputs, fields) for i in range(n))
+        return {"layer_types": kinds, "sliding_window": window if "sliding_attention" in kinds else None}
+    return step
+
+
+def _every(period_key: str, default_period: int, first: str, rest: str, offset: int = 1):
+    """Layer i is ``rest`` where (i + offset) % period == 0, else ``first`` (Gemma 2/3, Cohere 2, OLMo 3)."""
+    def rule(i, inputs, fields):
+        period = _integer(period_key, inputs.get(period_key, default_period) or default_period)
+        return rest if (i + offset) % period == 0 else first
+    return rule
+
+
+def _qwen_sliding(i, inputs, fields):
+    """Qwen2/Qwen3: layers from max_window_layers on slide, where use_sliding_window."""
+    used = _flag("use_sliding_window", inputs["use_sliding_window"]) and inputs["sliding_window"] is not None
+    return "sliding_attention" if used and i >= _integer("max_window_layers", inputs["max_window_layers"],
+                                                         zero=True) else "full_attention"
+
+
+_QWEN_WINDOW = {"layer_types": Key.of("layer_types", None), "sliding_window": Key.of("sliding_window", 4096),
+                "use_sliding_window": Key.of("use_sliding_window", False),
+                "max_window_layers": Key.of("max_window_layers", 28)}
+
+
+def _exaone4_sliding(i, inputs, fields):
+    """EXAONE 4: every sliding_window_pattern-th layer is global; none slides without a sliding_window."""
+    if inputs["sliding_window"] is None:
+        return "full_attention"
+    period = _integer("sliding_window_pattern", inputs["sliding_window_pattern"])
+    return "sliding_attention" if (i + 1) % period != 0 else "full_attention"
+
+
+def _smollm3_sliding(i, inputs, fields):
+    no_rope = inputs["no_rope_layers"]
+    interval = _integer("no_rope_layer_interval", inputs["no_rope_layer_interval"])
+    has_rope = no_rope[i] if isinstance(no_rope, (list, tuple)) and i < len(no_rope) else int((i + 1) % interval != 0)
+    used = _flag("use_sliding_window", inputs["use_sliding_window"]) and inputs["sliding_window"] is not None
+    return "sliding_attention" if used and not has_rope else "full_attention"
+
+
+def _all_layers(kind):
+    return lambda i, inputs, fields: kind
+
+
+def _sliding_if_window(i, inputs, fields):
+    return "sliding_attention" if inputs["sliding_window"] is not None else "full_attention"
+
+
+def _gptj(inputs, fields):
+    # GPT-J's sin/cos table covers rotary_dim channels, or the whole width without one.
+    return {"rotary_dim": _integer("rotary_dim", inputs["rotary_dim"], none=True) or fields["d_model"]}
+
+
+def _falcon(inputs, fields):
+    new = _flag("new_decoder_architecture", bool(inputs["new_decoder_architecture"]))
+    parallel = _flag("parallel_attn", inputs["parallel_attn"])
+    bias = _flag("bias", inputs["bias"])
+    lns = inputs["num_ln_in_parallel_attn"]
+    if lns is None and new:
+        lns = 2
+    if new:
+        kv = _integer("num_kv_heads", inputs["num_kv_heads"], none=True) or fields["n_heads"]
+    else:
+        kv = 1 if _flag("multi_query", inputs["multi_query"]) else fields["n_heads"]
+    return {"n_kv_heads": kv, "norms_per_layer": 2 if (not parallel or lns == 2) else 1,
+            "parallel_residual": parallel, "attention_bias": bias, "output_bias": bias, "mlp_bias": bias}
+
+
+def _gpt_bigcode(inputs, fields):
+    multi_query = _flag("multi_query", inputs["multi_query"])
+    return {"n_kv_heads": 1 if multi_query else None, "max_positions": fields["n_positions"]}
+
+
+def _stablelm(inputs, fields):
+    return {"qk_norm": "each_head" if _flag("qk_layernorm", inputs["qk_layernorm"]) else "none",
+            "norms_per_layer": 1 if fields["parallel_residual"] else 2}
+
+
+def _phi(inputs, fields):
+    on = _flag("qk_layernorm", inputs["qk_layernorm"])
+    return {"qk_norm": "head" if on else "none", "qk_norm_bias": on}
+
+
+def _qk_option(key: str, kind: str):
+    def step(inputs, fields):
+        return {"qk_norm": kind if _flag(key, inputs[key]) else "none"}
+    return step
+
+
 MODEL_TYPES: dict[str, ModelType] = {
     m.model_type: m
     for m in (
@@ -187,14 +379,17 @@ MODEL_TYPES: dict[str, ModelType] = {
         _llama_like("llama", keys={"attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False)},
                     output_bias=None, n_experts=1),
         _llama_like("mistral", keys={"d_ff": K("intermediate_size", 14336), "n_kv_heads": K("num_key_value_heads", 8)},
-                    attention_bias=False, mlp_bias=False, n_experts=1),
+                    attention_bias=False, mlp_bias=False, n_experts=1).replace(
+            inputs={"sliding_window": K("sliding_window", 4096)}, derive=_window_everywhere),
         _llama_like("qwen2", keys={"vocab_size": K("vocab_size", 151936), "d_ff": K("intermediate_size", 22016),
                                    "n_kv_heads": K("num_key_value_heads", 32)},
-                    attention_bias=True, output_bias=False, mlp_bias=False, n_experts=1),
+                    attention_bias=True, output_bias=False, mlp_bias=False, n_experts=1).replace(
+            inputs=_QWEN_WINDOW, derive=_attention_pattern(_qwen_sliding)),
         _llama_like("mixtral", family="mixtral",
                     keys={"d_ff": K("intermediate_size", 14336), "n_kv_heads": K("num_key_value_heads", 8),
                           "n_experts": K("num_local_experts", 8), "experts_per_token": K("num_experts_per_tok", 2)},
-                    attention_bias=False, mlp_bias=False, router=True),
+                    attention_bias=False, mlp_bias=False, router=True).replace(
+            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
         ModelType("gpt_neox", "gpt_neox", {
             "vocab_size": K("vocab_size", 50432), "d_model": K("hidden_size", 6144),
             "d_ff": K("intermediate_size", 24576), "n_layers": K("num_hidden_layers", 44),
@@ -207,6 +402,188 @@ MODEL_TYPES: dict[str, ModelType] = {
                                  0.25),
         }, {"mlp_bias": True, "output_bias": None, "final_norm": True, "gated_mlp": False, "norm": "layernorm",
             "n_positions": 0, "n_kv_heads": None, "head_dim": None, "n_experts": 1}),
+        # --- chapter 14: dense decoders -------------------------------------------------------
+        _llama_like("internlm3", keys={"vocab_size": K("vocab_size", 128512), "d_ff": K("intermediate_size", 10240),
+                                       "n_layers": K("num_hidden_layers", 48), "n_kv_heads": K("num_key_value_heads", 2),
+                                       "head_dim": K("head_dim", 128),
+                                       "attention_bias": K(("attention_bias", "qkv_bias"), False),
+                                       "mlp_bias": K(("mlp_bias", "bias"), False)}, output_bias=None, n_experts=1),
+        _llama_like("exaone", keys={"vocab_size": K("vocab_size", 102400), "d_ff": K("intermediate_size", 14336),
+                                    "n_layers": K(("num_hidden_layers", "num_layers"), 32),
+                                    "n_kv_heads": K("num_key_value_heads", 8), "head_dim": K("head_dim", 128),
+                                    "activation": K(("hidden_act", "activation_function"), "silu"),
+                                    "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False)},
+                    output_bias=None, n_experts=1),
+        ModelType("gptj", "dense", {
+            "vocab_size": K("vocab_size", 50400), "d_model": K(("n_embd", "hidden_size"), 4096),
+            "n_layers": K(("n_layer", "num_hidden_layers"), 28), "n_heads": K(("n_head", "num_attention_heads"), 16),
+            "d_ff": K("n_inner", None), "tied_embeddings": K("tie_word_embeddings", False),
+            "activation": K("activation_function", "gelu_new"), "embedding_dropout": K("embd_pdrop", 0.0),
+            "attention_dropout": K("attn_pdrop", 0.0), "residual_dropout": K("resid_pdrop", 0.0),
+            "max_positions": K(("n_positions", "max_position_embeddings"), 2048),
+        }, {**_DENSE_GPT, "attention_bias": False, "output_bias": False, "norms_per_layer": 1, "lm_head_bias": True,
+            "parallel_residual": True},
+            switches={"f_qkv": 0, "n_rot": 0, "x_sincos": 1}, inputs={"rotary_dim": K("rotary_dim", 64)},
+            derive=_gptj),
+        ModelType("bloom", "dense", {
+            "vocab_size": K("vocab_size", 250880), "d_model": K(("hidden_size", "n_embed"), 64),
+            "n_layers": K(("n_layer", "num_hidden_layers"), 2), "n_heads": K(("n_head", "num_attention_heads"), 8),
+            "tied_embeddings": K("tie_word_embeddings", True), "attention_dropout": K("attention_dropout", 0.0),
+            "residual_dropout": K("hidden_dropout", 0.0),
+        }, {**_DENSE_GPT, "d_ff": None, "embedding_norm": True, "activation": "gelu_pytorch_tanh"},
+            switches={"f_qkv": 1, "n_rot": 0}),
+        ModelType("falcon", "dense", {
+            "vocab_size": K("vocab_size", 65024), "d_model": K("hidden_size", 4544),
+            "n_layers": K(("num_hidden_layers", "n_layer"), 32), "n_heads": K(("num_attention_heads", "n_head"), 71),
+            "d_ff": K("ffn_hidden_size", None), "tied_embeddings": K("tie_word_embeddings", True),
+            "activation": K("activation", "gelu"), "attention_dropout": K("attention_dropout", 0.0),
+            "residual_dropout": K("hidden_dropout", 0.0),
+        }, {**_DENSE_GPT},
+            switches={"f_qkv": 1},
+            inputs={"new_decoder_architecture": K("new_decoder_architecture", False),
+                    "multi_query": K("multi_query", True), "parallel_attn": K("parallel_attn", True),
+                    "num_ln_in_parallel_attn": K("num_ln_in_parallel_attn", None), "bias": K("bias", False),
+                    "num_kv_heads": K(("num_kv_heads", "n_head_kv"), None)},
+            derive=_falcon),
+        ModelType("mpt", "dense", {
+            "vocab_size": K("vocab_size", 50368), "d_model": K(("d_model", "hidden_size"), 2048),
+            "n_layers": K(("n_layers", "num_hidden_layers"), 24), "n_heads": K(("n_heads", "num_attention_heads"), 16),
+            "tied_embeddings": K("tie_word_embeddings", True), "residual_dropout": K("resid_pdrop", 0.0),
+            "embedding_dropout": K("emb_pdrop", 0.0), "attention_dropout": K("attn_config.attn_pdrop", 0.0),
+        }, {**_DENSE_GPT, "d_ff": None, "attention_bias": False, "output_bias": False, "mlp_bias": False,
+            "norm": "layernorm_no_bias", "activation": "gelu"},
+            switches={"f_qkv": 1, "n_rot": 0}),
+        ModelType("gpt_bigcode", "dense", {
+            "vocab_size": K("vocab_size", 50257), "n_positions": K(("n_positions", "max_position_embeddings"), 1024),
+            "d_model": K(("n_embd", "hidden_size"), 768), "n_layers": K(("n_layer", "num_hidden_layers"), 12),
+            "n_heads": K(("n_head", "num_attention_heads"), 12), "d_ff": K("n_inner", None),
+            "tied_embeddings": K("tie_word_embeddings", True),
+            "activation": K("activation_function", "gelu_pytorch_tanh"), "embedding_dropout": K("embd_pdrop", 0.1),
+            "attention_dropout": K("attn_pdrop", 0.1), "residual_dropout": K("resid_pdrop", 0.1),
+        }, {**_DENSE_GPT},
+            switches={"f_qkv": 1, "n_rot": 0, "x_mask": 1}, inputs={"multi_query": K("multi_query", True)},
+            derive=_gpt_bigcode),
+        ModelType("stablelm", "dense", {
+            **_std(50304, 2560, 6912, 32, 32, kv=32, head=None, tie=False),
+            "attention_bias": K("use_qkv_bias", False), "parallel_residual": K("use_parallel_residual", False),
+            "residual_dropout": K("hidden_dropout", 0.0),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.25),
+        }, {**_DENSE_LLAMA, "norm": "layernorm", "output_bias": False, "head_dim": None},
+            inputs={"qk_layernorm": K("qk_layernorm", False)}, derive=_stablelm),
+        ModelType("phi", "dense", {
+            **_std(51200, 2048, 8192, 24, 32, kv=32, head=None, tie=False, act="gelu_new"),
+            "embedding_dropout": K("embd_pdrop", 0.0), "residual_dropout": K("resid_pdrop", 0.0),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.5),
+        }, {**_DENSE_GPT, "norms_per_layer": 1, "parallel_residual": True, "lm_head_bias": True,
+            "n_kv_heads": None, "head_dim": None},
+            inputs={"qk_layernorm": K("qk_layernorm", False)}, derive=_phi),
+        ModelType("phi3", "dense", {
+            **_std(32064, 3072, 8192, 32, 32, kv=32, head=None, tie=False),
+            "embedding_dropout": K("embd_pdrop", 0.0), "residual_dropout": K("resid_pdrop", 0.0),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 1.0),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
+            switches={"f_qkv": 1, "f_gu": 1}, inputs={"sliding_window": K("sliding_window", None)},
+            derive=_window_everywhere),
+        ModelType("gemma", "dense", {
+            **_std(256000, 3072, 24576, 28, 16, kv=16, head=256, tie=True, act="gelu_pytorch_tanh"),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None}, switches={"x_escale": 1}),
+        ModelType("gemma2", "dense", {
+            **_std(256000, 2304, 9216, 26, 8, kv=4, head=256, tie=True, act="gelu_pytorch_tanh"),
+            "activation": K(("hidden_activation", "hidden_act"), "gelu_pytorch_tanh"),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norms_per_layer": 4}, switches={"x_escale": 1},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
+            derive=_attention_pattern(_every("_period", 2, "sliding_attention", "full_attention"))),
+        ModelType("gemma3_text", "dense", {
+            **_std(262208, 2304, 9216, 26, 8, kv=4, head=256, tie=True, act="gelu_pytorch_tanh"),
+            "activation": K(("hidden_activation", "hidden_act"), "gelu_pytorch_tanh"),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norms_per_layer": 4, "qk_norm": "head"},
+            switches={"x_escale": 1, "n_rot": 2},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096),
+                    "sliding_window_pattern": K("sliding_window_pattern", 6)},
+            derive=_attention_pattern(_every("sliding_window_pattern", 6, "sliding_attention", "full_attention"))),
+        ModelType("olmo", "dense", {
+            **_std(50304, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norm": "none"}),
+        ModelType("olmo2", "dense", {
+            **_std(50304, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}),
+        ModelType("olmo3", "dense", {
+            **_std(50304, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}, switches={"n_rot": 2},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
+            derive=_attention_pattern(_every("_period", 4, "sliding_attention", "full_attention"))),
+        ModelType("granite", "granite", {
+            **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
+        }, {**_LLAMA_FIXED, "output_bias": None, "n_experts": 1}),
+        ModelType("cohere", "dense", {
+            **_std(256000, 8192, 22528, 40, 64, kv=64, head=None, tie=True),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm_no_bias", "norms_per_layer": 1,
+            "parallel_residual": True},
+            inputs={"use_qk_norm": K("use_qk_norm", False)}, derive=_qk_option("use_qk_norm", "full")),
+        ModelType("cohere2", "dense", {
+            **_std(256000, 8192, 22528, 40, 64, kv=64, head=128, tie=True),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm_no_bias", "norms_per_layer": 1,
+            "parallel_residual": True},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096),
+                    "sliding_window_pattern": K("sliding_window_pattern", 4)},
+            derive=_attention_pattern(_every("sliding_window_pattern", 4, "sliding_attention", "full_attention"))),
+        ModelType("starcoder2", "starcoder2", {
+            **_std(49152, 3072, 12288, 30, 24, kv=2, head=None, tie=True, act="gelu_pytorch_tanh"),
+            "attention_bias": K("use_bias", True), "mlp_bias": K("use_bias", True),
+            "residual_dropout": K("residual_dropout", 0.0), "embedding_dropout": K("embedding_dropout", 0.0),
+        }, {"gated_mlp": False, "norm": "layernorm", "final_norm": True, "n_positions": 0, "output_bias": None,
+            "parallel_residual": False, "rotary_fraction": 1.0, "n_experts": 1},
+            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
+        ModelType("exaone4", "dense", _std(102400, 4096, 16384, 32, 32, kv=32, head=None, tie=False),
+                  {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "head"},
+                  inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096),
+                          "sliding_window_pattern": K("sliding_window_pattern", 4)},
+                  derive=_attention_pattern(_exaone4_sliding)),
+        ModelType("glm4", "dense", {
+            **_std(151552, 4096, 13696, 40, 32, kv=2, head=128, tie=False),
+            "attention_bias": K("attention_bias", True),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.5),
+        }, {**_DENSE_LLAMA, "output_bias": False, "norms_per_layer": 4}, switches={"f_gu": 1}),
+        ModelType("smollm3", "dense", {
+            **_std(128256, 2048, 11008, 36, 16, kv=4, head=None, tie=True),
+            "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", None),
+                    "use_sliding_window": K("use_sliding_window", False), "no_rope_layers": K("no_rope_layers", None),
+                    "no_rope_layer_interval": K("no_rope_layer_interval", 4)},
+            derive=_attention_pattern(_smollm3_sliding)),
+        ModelType("seed_oss", "dense", {
+            **_std(155136, 4096, 27648, 64, 80, kv=8, head=128, tie=False),
+            "attention_bias": K("attention_bias", True), "output_bias": K("attention_out_bias", False),
+            "mlp_bias": K("mlp_bias", False), "residual_dropout": K("residual_dropout", 0.1),
+            "attention_dropout": K("attention_dropout", 0.1),
+        }, {**_DENSE_LLAMA}),
+        ModelType("apertus", "dense", {
+            **_std(131072, 4096, 14336, 32, 32, kv=32, head=None, tie=False, act="xielu"),
+            "attention_bias": K("attention_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "gated_mlp": False, "qk_norm": "head"}),
+        ModelType("ernie4_5", "dense", {
+            **_std(103424, 1024, 3072, 18, 16, kv=2, head=128, tie=True),
+            "attention_bias": K("use_bias", False), "mlp_bias": K("use_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None}),
+        ModelType("ministral", "dense", {
+            **_std(32000, 4096, 14336, 32, 32, kv=8, head=None, tie=False),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
+            derive=_attention_pattern(_sliding_if_window)),
+        ModelType("ministral3", "dense", {
+            **_std(131072, 4096, 14336, 34, 32, kv=8, head=128, tie=False),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
+            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
     )
 }
 

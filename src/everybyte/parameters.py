@@ -30,7 +30,8 @@ from .symbols import (
     h_kv, k_experts, learned_positions, n_experts, norm_width, router, untied,
 )
 from .components import Buffer, Tensor
-from .tables import BUFFERS, DECODER, DENSE
+from .families import FAMILIES
+from .tables import BUFFERS, DECODER, TABLE_BY_NAME
 from .terms import Term, ref
 
 # --- one expression per component: the article's layout (chapters 3 and 4) ----------
@@ -71,10 +72,7 @@ ARTICLE_TOTAL_AS_EVALUATED = L * ARTICLE_LAYER + token_embedding_parameters
 # --- tensor tables (chapters 12, 13 and 14) ----------------------------------------------
 
 #: The tensor table of each family (:data:`everybyte.families.FAMILIES`).
-TABLES: dict[str, tuple[Tensor, ...]] = {
-    "gpt2": DECODER, "llama": DECODER, "gpt_neox": DECODER, "mixtral": DECODER,
-    "dense": DENSE,
-}
+TABLES: dict[str, tuple[Tensor, ...]] = {name: TABLE_BY_NAME[family.table] for name, family in FAMILIES.items()}
 
 #: Reader's labels of the count terms, by group key, in the order of the book.
 GROUP_LABELS: dict[str, str] = {

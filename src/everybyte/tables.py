@@ -104,3 +104,7 @@ BUFFERS: tuple[Buffer, ...] = tuple(
     + scalar_buffer("embed_scale", "embedding scale, fp32", present=embedding_scale)
     + scalar_buffer("layer_scalar", "per-layer constants, fp32", count=n_layer_scalars * L)
 )
+
+
+#: Every table by the name a family gives (:attr:`everybyte.families.Family.table`).
+TABLE_BY_NAME: dict[str, tuple[Tensor, ...]] = {"decoder": DECODER, "dense": DENSE}
