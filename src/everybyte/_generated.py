@@ -248,6 +248,74 @@ TERMS = {
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
     ),
+    'moe': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_sinks', 'attention sinks', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/router', 'router', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/shared_experts', 'shared experts', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-moe', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-moe', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'deepseek': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/router', 'router', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/shared_experts', 'shared experts', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-mla', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-mla', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-mla', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
     'granite': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
         ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
@@ -617,6 +685,144 @@ def _step_gpt_neox(v, r):
     r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
 
 
+def _model_moe(v, r):
+    """The model terms of moe (and of any family whose terms print the same)."""
+    L = v['L']
+    L_ff = v['L_ff']
+    L_moe = v['L_moe']
+    P_max = v['P_max']
+    V = v['V']
+    beta_exp = v['beta_exp']
+    beta_ff = v['beta_ff']
+    beta_lm = v['beta_lm']
+    beta_o = v['beta_o']
+    beta_qkv = v['beta_qkv']
+    beta_router = v['beta_router']
+    d_expert = v['d_expert']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    d_rot = v['d_rot']
+    d_shared = v['d_shared']
+    f_qkv = v['f_qkv']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    k_experts = v['k_experts']
+    n_experts = v['n_experts']
+    n_lscal = v['n_lscal']
+    n_norm = v['n_norm']
+    n_rot = v['n_rot']
+    phi = v['phi']
+    tau = v['tau']
+    x_escale = v['x_escale']
+    x_escore = v['x_escore']
+    x_mask = v['x_mask']
+    x_nb = v['x_nb']
+    x_nw = v['x_nw']
+    x_qkb = v['x_qkb']
+    x_qkf = v['x_qkf']
+    x_qkh = v['x_qkh']
+    x_qks = v['x_qks']
+    x_rscore = v['x_rscore']
+    x_shexp = v['x_shexp']
+    x_shgate = v['x_shgate']
+    x_sincos = v['x_sincos']
+    x_sink = v['x_sink']
+    r['parameters/token_embedding'] = V*d_model
+    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
+    r['parameters/attention_norms'] = L*(2*d_head*x_qkh + d_head*h*x_qkf + d_head*h*x_qks + d_head*h_kv*x_qkf + d_head*h_kv*x_qks + 2*d_head*x_qkb*x_qkh + d_head*h*x_qkb*x_qkf + d_head*h*x_qkb*x_qks + d_head*h_kv*x_qkb*x_qkf + d_head*h_kv*x_qkb*x_qks)
+    r['parameters/attention_sinks'] = L*h*x_sink
+    r['parameters/feed_forward_weights'] = d_model*(2*L_ff*d_ff + L_ff*d_ff*gamma + 2*L_moe*d_expert*n_experts + L_moe*d_expert*gamma*n_experts)
+    r['parameters/feed_forward_biases'] = (L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + L_ff*beta_ff*d_ff*gamma + L_moe*beta_exp*d_expert*n_experts + L_moe*beta_exp*d_model*n_experts + L_moe*beta_exp*d_expert*gamma*n_experts)
+    r['parameters/router'] = L_moe*n_experts*(beta_router + d_model + x_rscore)
+    r['parameters/shared_experts'] = L_moe*x_shexp*(beta_ff*d_model + 2*beta_ff*d_shared + 3*d_model*d_shared + d_model*x_shgate)
+    r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
+    r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
+    r['parameters/output_layer'] = V*d_model*tau
+    r['parameters/output_bias'] = V*beta_lm
+    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_norms'] + r['parameters/attention_sinks'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_bias'] + r['parameters/output_layer'] + r['parameters/router'] + r['parameters/shared_experts'] + r['parameters/token_embedding'])
+    r['parameters_active'] = (V*beta_lm + V*d_model + L*beta_o*d_model + 2*L*d_head*x_qkh + L*h*x_sink + L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + 2*L_ff*d_ff*d_model + L_moe*beta_router*n_experts + L_moe*d_model*n_experts + L_moe*n_experts*x_rscore + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_head*h*x_qkf + L*d_head*h*x_qks + L*d_head*h_kv*x_qkf + L*d_head*h_kv*x_qks + 2*L*d_head*x_qkb*x_qkh + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw + L_ff*beta_ff*d_ff*gamma + L_ff*d_ff*d_model*gamma + L_moe*beta_exp*d_expert*k_experts + L_moe*beta_exp*d_model*k_experts + L_moe*beta_ff*d_model*x_shexp + 2*L_moe*beta_ff*d_shared*x_shexp + 2*L_moe*d_expert*d_model*k_experts + 3*L_moe*d_model*d_shared*x_shexp + L_moe*d_model*x_shexp*x_shgate + L*d_head*h*x_qkb*x_qkf + L*d_head*h*x_qkb*x_qks + L*d_head*h_kv*x_qkb*x_qkf + L*d_head*h_kv*x_qkb*x_qks + L_moe*beta_exp*d_expert*gamma*k_experts + L_moe*d_expert*d_model*gamma*k_experts)
+    r['parameter_tensors'] = (1 + 4*L + 2*L_ff + 3*L_moe + beta_lm + tau + L*beta_o + 3*L*beta_qkv - 2*L*f_qkv + 2*L*x_qkf + 2*L*x_qkh + L*x_sink + 2*L_ff*beta_ff + L_ff*gamma + 2*L_moe*beta_exp + L_moe*beta_router + L_moe*x_rscore + 3*L_moe*x_shexp + phi*x_nb + phi*x_nw - 2*L*beta_qkv*f_qkv + L*h*x_qks + L*h_kv*x_qks + L*n_norm*x_nb + L*n_norm*x_nw + 2*L*x_qkb*x_qkf + 2*L*x_qkb*x_qkh + L_ff*beta_ff*gamma + 3*L_moe*beta_ff*x_shexp + L_moe*x_shexp*x_shgate + L*h*x_qkb*x_qks + L*h_kv*x_qkb*x_qks)
+    r['largest_parameter_tensor'] = max(V*beta_lm, V*d_model, beta_o*d_model, d_head*x_qkh, d_head*x_qks, h*x_sink, V*d_model*tau, d_head*d_model*h, d_head*h*x_qkf, d_head*h_kv*x_qkf, d_head*x_qkb*x_qkh, d_head*x_qkb*x_qks, d_model*phi*x_nb, d_model*phi*x_nw, d_head*h*x_qkb*x_qkf, d_head*h_kv*x_qkb*x_qkf, beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv), (0 if L_ff == 0 else beta_ff*d_ff), (0 if L_ff == 0 else beta_ff*d_model), (0 if L_ff == 0 else d_ff*d_model), (0 if L_moe == 0 else beta_router*n_experts), (0 if L_moe == 0 else d_model*n_experts), (0 if L_moe == 0 else n_experts*x_rscore), (0 if L_ff == 0 else beta_ff*d_ff*gamma), (0 if L_ff == 0 else d_ff*d_model*gamma), (0 if L_moe == 0 else beta_exp*d_model*n_experts), (0 if L_moe == 0 else beta_ff*d_model*x_shexp), (0 if L_moe == 0 else beta_ff*d_shared*x_shexp), (0 if L_moe == 0 else d_expert*d_model*n_experts), (0 if L_moe == 0 else d_model*d_shared*x_shexp), (0 if L_moe == 0 else d_model*x_shexp*x_shgate), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw), (0 if L_moe == 0 else beta_exp*d_expert*n_experts*(1 + gamma)), (0 if L_moe == 0 else d_expert*d_model*n_experts*(1 + gamma)))
+    r['weights_by_dtype/fp32'] = 4*r['parameters']
+    r['weights_by_dtype/fp16'] = 2*r['parameters']
+    r['weights_by_dtype/bf16'] = 2*r['parameters']
+    r['weights_by_dtype/int8'] = r['parameters']
+    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
+    r['training/weights'] = 4*r['parameters']
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/gradients'] = 4*r['parameters']
+    r['article/training_rule'] = 16*r['parameters']
+
+
+def _model_deepseek(v, r):
+    """The model terms of deepseek (and of any family whose terms print the same)."""
+    L = v['L']
+    L_ff = v['L_ff']
+    L_moe = v['L_moe']
+    P_max = v['P_max']
+    V = v['V']
+    beta_exp = v['beta_exp']
+    beta_ff = v['beta_ff']
+    beta_qkv = v['beta_qkv']
+    beta_router = v['beta_router']
+    d_expert = v['d_expert']
+    d_ff = v['d_ff']
+    d_model = v['d_model']
+    d_nope = v['d_nope']
+    d_rope = v['d_rope']
+    d_rot = v['d_rot']
+    d_shared = v['d_shared']
+    d_v = v['d_v']
+    gamma = v['gamma']
+    h = v['h']
+    k_experts = v['k_experts']
+    n_experts = v['n_experts']
+    n_lscal = v['n_lscal']
+    n_norm = v['n_norm']
+    n_rot = v['n_rot']
+    phi = v['phi']
+    r_kv = v['r_kv']
+    r_q = v['r_q']
+    tau = v['tau']
+    x_escale = v['x_escale']
+    x_escore = v['x_escore']
+    x_mask = v['x_mask']
+    x_nb = v['x_nb']
+    x_nw = v['x_nw']
+    x_qlora = v['x_qlora']
+    x_rscore = v['x_rscore']
+    x_shexp = v['x_shexp']
+    x_shgate = v['x_shgate']
+    x_sincos = v['x_sincos']
+    r['parameters/token_embedding'] = V*d_model
+    r['parameters/attention_weights'] = L*(d_model*d_rope + d_model*r_kv + d_model*d_nope*h + d_model*d_rope*h + d_model*d_v*h + d_model*r_q*x_qlora + d_nope*h*r_kv + d_v*h*r_kv - d_model*d_nope*h*x_qlora - d_model*d_rope*h*x_qlora + d_nope*h*r_q*x_qlora + d_rope*h*r_q*x_qlora)
+    r['parameters/attention_biases'] = L*(beta_qkv*d_model + beta_qkv*d_rope + beta_qkv*r_kv + beta_qkv*r_q*x_qlora)
+    r['parameters/attention_norms'] = L*(r_kv + r_q*x_qlora)
+    r['parameters/feed_forward_weights'] = d_model*(2*L_ff*d_ff + L_ff*d_ff*gamma + 2*L_moe*d_expert*n_experts + L_moe*d_expert*gamma*n_experts)
+    r['parameters/feed_forward_biases'] = (L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + L_ff*beta_ff*d_ff*gamma + L_moe*beta_exp*d_expert*n_experts + L_moe*beta_exp*d_model*n_experts + L_moe*beta_exp*d_expert*gamma*n_experts)
+    r['parameters/router'] = L_moe*n_experts*(beta_router + d_model + x_rscore)
+    r['parameters/shared_experts'] = L_moe*x_shexp*(beta_ff*d_model + 2*beta_ff*d_shared + 3*d_model*d_shared + d_model*x_shgate)
+    r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
+    r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
+    r['parameters/output_layer'] = V*d_model*tau
+    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_norms'] + r['parameters/attention_weights'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/router'] + r['parameters/shared_experts'] + r['parameters/token_embedding'])
+    r['parameters_active'] = (L*r_kv + V*d_model + L*beta_qkv*d_model + L*beta_qkv*d_rope + L*beta_qkv*r_kv + L*d_model*d_rope + L*d_model*r_kv + L*r_q*x_qlora + L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + 2*L_ff*d_ff*d_model + L_moe*beta_router*n_experts + L_moe*d_model*n_experts + L_moe*n_experts*x_rscore + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + L*beta_qkv*r_q*x_qlora + L*d_model*d_nope*h + L*d_model*d_rope*h + L*d_model*d_v*h + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw + L*d_model*r_q*x_qlora + L*d_nope*h*r_kv + L*d_v*h*r_kv + L_ff*beta_ff*d_ff*gamma + L_ff*d_ff*d_model*gamma + L_moe*beta_exp*d_expert*k_experts + L_moe*beta_exp*d_model*k_experts + L_moe*beta_ff*d_model*x_shexp + 2*L_moe*beta_ff*d_shared*x_shexp + 2*L_moe*d_expert*d_model*k_experts + 3*L_moe*d_model*d_shared*x_shexp + L_moe*d_model*x_shexp*x_shgate - L*d_model*d_nope*h*x_qlora - L*d_model*d_rope*h*x_qlora + L*d_nope*h*r_q*x_qlora + L*d_rope*h*r_q*x_qlora + L_moe*beta_exp*d_expert*gamma*k_experts + L_moe*d_expert*d_model*gamma*k_experts)
+    r['parameter_tensors'] = (1 + 5*L + 2*L_ff + 3*L_moe + tau + 2*L*beta_qkv + 2*L*x_qlora + 2*L_ff*beta_ff + L_ff*gamma + 2*L_moe*beta_exp + L_moe*beta_router + L_moe*x_rscore + 3*L_moe*x_shexp + phi*x_nb + phi*x_nw + L*beta_qkv*x_qlora + L*n_norm*x_nb + L*n_norm*x_nw + L_ff*beta_ff*gamma + 3*L_moe*beta_ff*x_shexp + L_moe*x_shexp*x_shgate)
+    r['largest_parameter_tensor'] = max(r_kv, V*d_model, beta_qkv*d_model, r_q*x_qlora, V*d_model*tau, beta_qkv*r_q*x_qlora, d_model*d_v*h, d_model*phi*x_nb, d_model*phi*x_nw, d_model*r_q*x_qlora, beta_qkv*(d_rope + r_kv), d_model*(d_rope + r_kv), h*r_kv*(d_nope + d_v), h*r_q*x_qlora*(d_nope + d_rope), d_model*h*(1 - x_qlora)*(d_nope + d_rope), (0 if L_ff == 0 else beta_ff*d_ff), (0 if L_ff == 0 else beta_ff*d_model), (0 if L_ff == 0 else d_ff*d_model), (0 if L_moe == 0 else beta_router*n_experts), (0 if L_moe == 0 else d_model*n_experts), (0 if L_moe == 0 else n_experts*x_rscore), (0 if L_ff == 0 else beta_ff*d_ff*gamma), (0 if L_ff == 0 else d_ff*d_model*gamma), (0 if L_moe == 0 else beta_exp*d_model*n_experts), (0 if L_moe == 0 else beta_ff*d_model*x_shexp), (0 if L_moe == 0 else beta_ff*d_shared*x_shexp), (0 if L_moe == 0 else d_expert*d_model*n_experts), (0 if L_moe == 0 else d_model*d_shared*x_shexp), (0 if L_moe == 0 else d_model*x_shexp*x_shgate), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw), (0 if L_moe == 0 else beta_exp*d_expert*n_experts*(1 + gamma)), (0 if L_moe == 0 else d_expert*d_model*n_experts*(1 + gamma)))
+    r['weights_by_dtype/fp32'] = 4*r['parameters']
+    r['weights_by_dtype/fp16'] = 2*r['parameters']
+    r['weights_by_dtype/bf16'] = 2*r['parameters']
+    r['weights_by_dtype/int8'] = r['parameters']
+    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
+    r['training/weights'] = 4*r['parameters']
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/gradients'] = 4*r['parameters']
+    r['article/training_rule'] = 16*r['parameters']
+
+
 def _model_dense(v, r):
     """The model terms of dense (and of any family whose terms print the same)."""
     L = v['L']
@@ -697,6 +903,8 @@ PARAMETERS = {
     'llama': lambda v: _evaluate(v, (_model_gpt2,)),
     'gpt_neox': lambda v: _evaluate(v, (_model_gpt2,)),
     'mixtral': lambda v: _evaluate(v, (_model_gpt2,)),
+    'moe': lambda v: _evaluate(v, (_model_moe,)),
+    'deepseek': lambda v: _evaluate(v, (_model_deepseek,)),
     'granite': lambda v: _evaluate(v, (_model_gpt2,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense,)),
@@ -711,6 +919,8 @@ ESTIMATE_WITHOUT_ACTIVATIONS = {
     'llama': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'gpt_neox': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'mixtral': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
+    'moe': lambda v: _evaluate(v, (_model_moe, _run_gpt2,)),
+    'deepseek': lambda v: _evaluate(v, (_model_deepseek, _run_gpt2,)),
     'granite': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense, _run_gpt2,)),

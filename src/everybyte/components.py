@@ -139,9 +139,9 @@ def qk_norms(count, *, q_width, k_width, present=1, shift=0, norms_per_projectio
             + norm("attention.k_norm", "attention_norms", k_width, count * k_count, present, shift=shift))
 
 
-def attention_sinks(count, heads=h) -> list[Tensor]:
+def attention_sinks(count, heads=h, present=1) -> list[Tensor]:
     """One learned logit per head that takes part in every softmax (gpt-oss)."""
-    return [Tensor("attention.sinks", "attention_sinks", heads, count)]
+    return _kept([Tensor("attention.sinks", "attention_sinks", heads, count, present)])
 
 
 def latent_attention(count, *, width=d_model, heads=h, q_rank, kv_rank, nope, rope, value, compressed,
@@ -211,11 +211,11 @@ def router(count, *, width=d_model, experts=n_experts, present=1, bias=0, score_
                   Tensor("router.score_correction", "router", experts, count, present * score_bias)])
 
 
-def shared_expert(count, *, width=d_model, hidden, gate=0, gated_=1) -> list[Tensor]:
-    """The always-active shared expert(s) as one MLP of ``hidden`` channels, and its sigmoid gate."""
-    return (dense_mlp(count, width=width, hidden=hidden, gated_=gated_, bias=0, prefix="shared_expert",
-                      group="shared_experts")
-            + _kept([Tensor("shared_expert.gate", "shared_experts", width, count, gate)]))
+def shared_expert(count, *, width=d_model, hidden, present=1, gate=0, bias=0) -> list[Tensor]:
+    """The always-active shared expert(s) as one gated MLP of ``hidden`` channels, and its sigmoid gate."""
+    return (dense_mlp(count, width=width, hidden=hidden, gated_=1, bias=bias, present=present, prefix="shared_expert",
+                      group="shared_experts", bias_group="shared_experts")
+            + _kept([Tensor("shared_expert.gate", "shared_experts", width, count, present * gate)]))
 
 
 # --- buffers ---------------------------------------------------------------------------------------

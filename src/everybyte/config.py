@@ -20,7 +20,7 @@ _RATES = ("embedding_dropout", "attention_dropout", "residual_dropout")
 _ZOO_SIZES = ("max_positions", "norms_per_layer", "d_shared", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
               "v_head_dim", "ssm_inner", "ssm_state", "ssm_heads", "ssm_dt_rank", "conv_kernel", "linear_key_heads",
               "linear_value_heads", "linear_key_dim", "linear_value_dim", "per_layer_vocab", "per_layer_dim")
-_ZOO_FLAGS = ("qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert_gate", "router_bias", "conv_bias",
+_ZOO_FLAGS = ("qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert", "shared_expert_gate", "router_bias", "expert_bias", "conv_bias",
               "ssm_proj_bias", "ssm_norm")
 
 #: Token mixers a layer can have (``layer_types``), in transformers' names.
@@ -120,8 +120,10 @@ class ModelConfig(Record):
     embedding_dim: int | None = None
     d_expert: int | None = None
     d_shared: int = 0
+    shared_expert: bool = False
     shared_expert_gate: bool = False
     router_bias: bool = False
+    expert_bias: bool = False
     q_lora_rank: int = 0
     kv_lora_rank: int = 0
     qk_nope_head_dim: int = 0
@@ -311,7 +313,8 @@ class ModelConfig(Record):
             "x_proj": int(self.embedding_dim not in (None, self.d_model)),
             "n_actp": families.ACTIVATION_PARAMETERS.get(self.activation, 0),
             "d_expert": self.d_ff if self.d_expert is None else self.d_expert, "d_shared": self.d_shared,
-            "x_shgate": int(self.shared_expert_gate), "beta_router": int(self.router_bias),
+            "x_shexp": int(self.shared_expert), "x_shgate": int(self.shared_expert_gate), "beta_router": int(self.router_bias),
+            "beta_exp": int(self.expert_bias),
             "r_q": self.q_lora_rank, "r_kv": self.kv_lora_rank, "d_nope": self.qk_nope_head_dim,
             "d_rope": self.qk_rope_head_dim, "d_v": self.v_head_dim, "x_qlora": int(self.q_lora_rank > 0),
             "d_inner": self.ssm_inner, "d_state": self.ssm_state, "h_ssm": self.ssm_heads, "g_ssm": self.ssm_groups,

@@ -93,6 +93,13 @@ FAMILIES: dict[str, Family] = {
         Family("mixtral", "Mixtral (Llama layers with a mixture of experts)",
                {"f_qkv": 0, "f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe"),
         # chapter 14: the architecture zoo
+        Family("moe", "mixtures of experts (chapter 14's MoE formula: dense and MoE layers, shared experts)",
+               {"f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe", norms=_ZOO_NORMS,
+               section="sec-zoo-moe", buffers_label=_BUFFERS, table="moe"),
+        Family("deepseek", "DeepSeek-V2/V3 (multi-head latent attention, shared experts, dense-then-MoE layers)",
+               {"f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe", norms=("rmsnorm",),
+               requires=("kv_lora_rank", "v_head_dim"), section="sec-zoo-mla", buffers_label=_BUFFERS,
+               table="latent"),
         Family("granite", "Granite (Llama layers with scaled embeddings, residuals, attention and logits)",
                {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
         Family("starcoder2", "StarCoder2 (LayerNorm, plain MLP with biases, grouped-query attention)",
@@ -144,7 +151,7 @@ class ModelType(Record):
 FIELD_KINDS: dict[str, str] = {
     "vocab_size": "count", "d_model": "count", "n_layers": "count", "n_heads": "count",
     "d_ff": "count_or_none", "n_positions": "count", "n_kv_heads": "count_or_none", "head_dim": "count_or_none",
-    "n_experts": "count", "experts_per_token": "count",
+    "n_experts": "count",
     "attention_bias": "bool", "output_bias": "bool", "mlp_bias": "bool", "tied_embeddings": "bool",
     "parallel_residual": "bool",
     "activation": "str",
@@ -156,7 +163,7 @@ FIELD_KINDS: dict[str, str] = {
     "linear_key_heads": "size", "linear_value_heads": "size", "linear_key_dim": "size", "linear_value_dim": "size",
     "per_layer_vocab": "size", "per_layer_dim": "size", "max_positions": "size",
     "sliding_window": "count_or_none", "attention_chunk": "count_or_none", "embedding_dim": "count_or_none",
-    "d_expert": "count_or_none", "rotary_dim": "count_or_none",
+    "d_expert": "count_or_none", "rotary_dim": "count_or_none", "experts_per_token": "count_or_none",
     "qk_norm_bias": "bool", "lm_head_bias": "bool", "embedding_norm": "bool", "shared_expert_gate": "bool",
     "router_bias": "bool", "conv_bias": "bool", "ssm_proj_bias": "bool", "ssm_norm": "bool", "final_norm": "bool",
     "gated_mlp": "bool",
@@ -299,6 +306,22 @@ _QWEN_WINDOW = {"layer_types": Key.of("layer_types", None), "sliding_window": Ke
                 "max_window_layers": Key.of("max_window_layers", 28)}
 
 
+def _qwen_moe_sliding(i, inputs, fields):
+    """Qwen2-MoE: odd layers below max_window_layers slide, where use_sliding_window."""
+    used = _flag("use_sliding_window", inputs["use_sliding_window"])
+    below = i < _integer("max_window_layers", inputs["max_window_layers"], zero=True)
+    return "sliding_attention" if used and (i + 1) % 2 and below else "full_attention"
+
+
+def _llama4_chunked(i, inputs, fields):
+    """Llama 4: layers without rotary (no_rope_layers[i] == 0) attend to all; the others to their chunk."""
+    no_rope = inputs["no_rope_layers"]
+    interval = _integer("no_rope_layer_interval", inputs["no_rope_layer_interval"])
+    uses_rope = no_rope[i] if no_rope else int((i + 1) % interval != 0)
+    chunked = uses_rope and inputs["attention_chunk_size"] is not None
+    return "chunked_attention" if chunked else "full_attention"
+
+
 def _exaone4_sliding(i, inputs, fields):
     """EXAONE 4: every sliding_window_pattern-th layer is global; none slides without a sliding_window."""
     if inputs["sliding_window"] is None:
@@ -362,6 +385,75 @@ def _qk_option(key: str, kind: str):
     def step(inputs, fields):
         return {"qk_norm": kind if _flag(key, inputs[key]) else "none"}
     return step
+
+
+
+def _moe_pattern(rule):
+    """``ffn_types`` of a mixture of experts: ``rule(i, inputs, fields)`` is True where layer i is MoE."""
+    def step(inputs, fields):
+        return {"ffn_types": tuple("moe" if rule(i, inputs, fields) else "dense" for i in range(fields["n_layers"]))}
+    return step
+
+
+def _sparse_step(i, inputs, fields):
+    """Qwen-MoE: MoE unless listed in mlp_only_layers, every decoder_sparse_step-th layer."""
+    step = _integer("decoder_sparse_step", inputs["decoder_sparse_step"])
+    dense = _indices("mlp_only_layers", inputs["mlp_only_layers"], fields["n_layers"])
+    return i not in dense and fields["n_experts"] > 0 and (i + 1) % step == 0
+
+
+def _first_k_dense(i, inputs, fields):
+    """DeepSeek, GLM-4-MoE: the first first_k_dense_replace layers are dense."""
+    return i >= _integer("first_k_dense_replace", inputs["first_k_dense_replace"], zero=True)
+
+
+def _listed_moe_layers(i, inputs, fields):
+    """Llama 4: the layers in moe_layers, by default every interleave_moe_layer_step-th from step - 1."""
+    listed = inputs["moe_layers"]
+    if listed is None:
+        step = _integer("interleave_moe_layer_step", inputs["interleave_moe_layer_step"])
+        return i >= step - 1 and (i - (step - 1)) % step == 0
+    return i in _indices("moe_layers", listed, fields["n_layers"])
+
+
+def _ernie_moe(i, inputs, fields):
+    end = inputs["moe_layer_end_index"]
+    end = fields["n_layers"] - 1 if end == -1 else end
+    interval = _integer("moe_layer_interval", inputs["moe_layer_interval"])
+    return (i + 1) % interval == 0 and _integer("moe_layer_start_index", inputs["moe_layer_start_index"],
+                                                zero=True) <= i <= end
+
+
+def _shared_experts(count_key: str, width_key: str = "moe_intermediate_size", always: bool = True):
+    """Shared experts of n routed-expert widths (DeepSeek, GLM-4-MoE, ERNIE), as one MLP."""
+    def step(inputs, fields):
+        n = _integer(count_key, inputs[count_key], zero=True)
+        width = _integer(width_key, inputs[width_key])
+        return {"d_shared": n * width, "shared_expert": always or n > 0}
+    return step
+
+
+def _latent(inputs, fields):
+    """DeepSeek: q_lora_rank null means an uncompressed query; rotary turns qk_rope_head_dim channels."""
+    q_rank = _integer("q_lora_rank", inputs["q_lora_rank"], none=True)
+    if fields["experts_per_token"] is None:
+        raise ValueError("num_experts_per_tok is null (transformers' default for this type): the router's top-k "
+                         "is needed for the parameters a token passes through; give num_experts_per_tok")
+    return {"q_lora_rank": q_rank or 0, "rotary_dim": fields["qk_rope_head_dim"]}
+
+
+def _floor_head_dim(inputs, fields):
+    """GLM-4-MoE: head_dim defaults to hidden_size // num_attention_heads, rounded down."""
+    return {"head_dim": fields["head_dim"] or fields["d_model"] // fields["n_heads"]}
+
+
+def _olmoe(inputs, fields):
+    # OLMoE's q/k norms have hidden_size and (hidden_size / heads) * kv_heads channels: its code runs only
+    # where the heads tile hidden_size.
+    if fields["head_dim"] is not None and fields["head_dim"] * fields["n_heads"] != fields["d_model"]:
+        raise ValueError(f"head_dim={fields['head_dim']} must be hidden_size / num_attention_heads: OLMoE's q/k "
+                         "norms are hidden_size wide, so transformers cannot run another head width")
+    return {}
 
 
 MODEL_TYPES: dict[str, ModelType] = {
@@ -584,6 +676,116 @@ MODEL_TYPES: dict[str, ModelType] = {
             **_std(131072, 4096, 14336, 34, 32, kv=8, head=128, tie=False),
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
             inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
+        # --- chapter 14: mixtures of experts ------------------------------------------------------
+        ModelType("qwen2_moe", "moe", {
+            **_std(151936, 2048, 5632, 24, 16, kv=16, head=None, tie=False),
+            "attention_bias": K("qkv_bias", True), "n_experts": K(("num_experts", "num_local_experts"), 60),
+            "experts_per_token": K("num_experts_per_tok", 4), "d_expert": K("moe_intermediate_size", 1408),
+            "d_shared": K("shared_expert_intermediate_size", 5632),
+        }, {**_DENSE_LLAMA, "output_bias": False, "shared_expert": True, "shared_expert_gate": True},
+            inputs={**_QWEN_WINDOW, "decoder_sparse_step": K("decoder_sparse_step", 1),
+                    "mlp_only_layers": K("mlp_only_layers", [])},
+            derive=_steps(_attention_pattern(_qwen_moe_sliding), _moe_pattern(_sparse_step))),
+        ModelType("qwen3_moe", "moe", {
+            **_std(151936, 2048, 6144, 24, 32, kv=4, head=None, tie=False),
+            "attention_bias": K("attention_bias", False), "n_experts": K(("num_experts", "num_local_experts"), 128),
+            "experts_per_token": K("num_experts_per_tok", 8), "d_expert": K("moe_intermediate_size", 768),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "head"},
+            inputs={"sliding_window": K("sliding_window", 4096), "use_sliding_window": K("use_sliding_window", False),
+                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", [])},
+            derive=_steps(_window_everywhere, _moe_pattern(_sparse_step))),
+        ModelType("phimoe", "moe", {
+            **_std(32064, 4096, 6400, 32, 32, kv=8, head=None, tie=False),
+            "d_expert": K("intermediate_size", 6400), "attention_bias": K("attention_bias", False),
+            "n_experts": K("num_local_experts", 16), "experts_per_token": K("num_experts_per_tok", 2),
+            "lm_head_bias": K("lm_head_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm"},
+            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
+        ModelType("olmoe", "moe", {
+            **_std(50304, 2048, 2048, 16, 16, kv=16, head=None, tie=False),
+            "d_expert": K("intermediate_size", 2048), "attention_bias": K("attention_bias", False),
+            "n_experts": K(("num_experts", "num_local_experts"), 64), "experts_per_token": K("num_experts_per_tok", 8),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}, derive=_olmoe),
+        ModelType("granitemoe", "moe", {
+            **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "d_expert": K("intermediate_size", 11008), "attention_bias": K("attention_bias", False),
+            "n_experts": K("num_local_experts", 8), "experts_per_token": K("num_experts_per_tok", 2),
+        }, {**_DENSE_LLAMA, "output_bias": None}),
+        ModelType("gpt_oss", "moe", {
+            **_std(201088, 2880, 2880, 36, 64, kv=8, head=64, tie=False),
+            "d_expert": K("intermediate_size", 2880), "attention_bias": K("attention_bias", True),
+            "n_experts": K(("num_local_experts", "num_experts"), 128), "experts_per_token": K("num_experts_per_tok", 4),
+        }, {**_DENSE_LLAMA, "output_bias": None, "expert_bias": True, "router_bias": True},
+            switches={"x_sink": 1},
+            inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 128)},
+            derive=_attention_pattern(_every("_period", 2, "sliding_attention", "full_attention"))),
+        ModelType("glm4_moe", "moe", {
+            **_std(151552, 4096, 10944, 46, 96, kv=8, head=None, tie=False),
+            "attention_bias": K("attention_bias", False), "n_experts": K(("n_routed_experts", "num_local_experts"), 128),
+            "experts_per_token": K("num_experts_per_tok", 8), "d_expert": K("moe_intermediate_size", 1408),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.5),
+        }, {**_DENSE_LLAMA, "output_bias": False},
+            switches={"x_escore": 1},
+            inputs={"first_k_dense_replace": K("first_k_dense_replace", 1), "n_shared_experts": K("n_shared_experts", 1),
+                    "moe_intermediate_size": K("moe_intermediate_size", 1408), "use_qk_norm": K("use_qk_norm", False)},
+            derive=_steps(_floor_head_dim, _moe_pattern(_first_k_dense), _shared_experts("n_shared_experts"),
+                          _qk_option("use_qk_norm", "head"))),
+        ModelType("llama4_text", "moe", {
+            **_std(202048, 5120, 16384, 48, 40, kv=8, head=128, tie=False),
+            "d_ff": K("intermediate_size_mlp", 16384), "d_expert": K("intermediate_size", 8192),
+            "d_shared": K("intermediate_size", 8192), "attention_bias": K("attention_bias", False),
+            "n_experts": K("num_local_experts", 16), "experts_per_token": K("num_experts_per_tok", 1),
+            "attention_chunk": K("attention_chunk_size", 8192),
+        }, {**_DENSE_LLAMA, "output_bias": None, "shared_expert": True},
+            inputs={"layer_types": K("layer_types", None), "moe_layers": K("moe_layers", None),
+                    "interleave_moe_layer_step": K("interleave_moe_layer_step", 1),
+                    "no_rope_layers": K("no_rope_layers", None), "no_rope_layer_interval": K("no_rope_layer_interval", 4),
+                    "attention_chunk_size": K("attention_chunk_size", 8192)},
+            derive=_steps(_attention_pattern(_llama4_chunked), _moe_pattern(_listed_moe_layers))),
+        ModelType("minimax_m2", "moe", {
+            **_std(200064, 3072, 1536, 62, 48, kv=8, head=128, tie=False),
+            "d_expert": K("intermediate_size", 1536), "n_experts": K(("num_local_experts", "num_experts"), 256),
+            "experts_per_token": K("num_experts_per_tok", 8),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "full"},
+            switches={"x_escore": 1}),
+        ModelType("ernie4_5_moe", "moe", {
+            **_std(103424, 2560, 12288, 28, 20, kv=4, head=None, tie=True),
+            "attention_bias": K("use_bias", False), "mlp_bias": K("use_bias", False),
+            "lm_head_bias": K("use_bias", False), "n_experts": K(("moe_num_experts", "num_experts"), 64),
+            "experts_per_token": K(("moe_k", "num_experts_per_tok"), 6), "d_expert": K("moe_intermediate_size", 1536),
+        }, {**_DENSE_LLAMA, "output_bias": None},
+            switches={"x_rscore": 1},
+            inputs={"moe_layer_start_index": K("moe_layer_start_index", 1),
+                    "moe_layer_end_index": K("moe_layer_end_index", -1),
+                    "moe_layer_interval": K("moe_layer_interval", 1),
+                    "moe_num_shared_experts": K("moe_num_shared_experts", 2),
+                    "moe_intermediate_size": K("moe_intermediate_size", 1536)},
+            derive=_steps(_moe_pattern(_ernie_moe), _shared_experts("moe_num_shared_experts", always=False))),
+        ModelType("deepseek_v2", "deepseek", {
+            **_std(102400, 4096, 11008, 32, 32, kv=32, head=None, tie=False),
+            "attention_bias": K("attention_bias", False),
+            "n_experts": K(("n_routed_experts", "num_experts"), 64),
+            "experts_per_token": K("num_experts_per_tok", None),
+            "d_expert": K("moe_intermediate_size", 1407), "kv_lora_rank": K("kv_lora_rank", 512),
+            "qk_nope_head_dim": K("qk_nope_head_dim", 128), "qk_rope_head_dim": K("qk_rope_head_dim", 64),
+            "v_head_dim": K("v_head_dim", 128),
+        }, {**_DENSE_LLAMA, "output_bias": None, "shared_expert": True},
+            inputs={"q_lora_rank": K("q_lora_rank", 1536), "first_k_dense_replace": K("first_k_dense_replace", 0),
+                    "n_shared_experts": K("n_shared_experts", 2), "moe_intermediate_size": K("moe_intermediate_size", 1407)},
+            derive=_steps(_latent, _moe_pattern(_first_k_dense), _shared_experts("n_shared_experts"))),
+        ModelType("deepseek_v3", "deepseek", {
+            **_std(129280, 7168, 18432, 61, 128, kv=128, head=None, tie=False),
+            "attention_bias": K("attention_bias", False),
+            "n_experts": K(("n_routed_experts", "num_local_experts"), 256),
+            "experts_per_token": K("num_experts_per_tok", 8),
+            "d_expert": K("moe_intermediate_size", 2048), "kv_lora_rank": K("kv_lora_rank", 512),
+            "qk_nope_head_dim": K("qk_nope_head_dim", 128), "qk_rope_head_dim": K("qk_rope_head_dim", 64),
+            "v_head_dim": K("v_head_dim", 128),
+        }, {**_DENSE_LLAMA, "output_bias": None, "shared_expert": True},
+            switches={"x_escore": 1},
+            inputs={"q_lora_rank": K("q_lora_rank", 1536), "first_k_dense_replace": K("first_k_dense_replace", 3),
+                    "n_shared_experts": K("n_shared_experts", 1), "moe_intermediate_size": K("moe_intermediate_size", 2048)},
+            derive=_steps(_latent, _moe_pattern(_first_k_dense), _shared_experts("n_shared_experts"))),
     )
 }
 

@@ -94,8 +94,12 @@ n_norm = sp.Symbol("n_norm", **_SWITCH)
 #: Width of one routed expert, and of the shared expert(s) (0: none).
 d_expert = sp.Symbol("d_expert", **_COUNT)
 d_shared = sp.Symbol("d_shared", **_SWITCH)
+#: 1 where MoE layers have a shared expert (its tensors exist even of width 0).
+shared_expert = sp.Symbol("x_shexp", **_SWITCH)
 #: 1 where a sigmoid gate scales the shared expert (Qwen2-MoE).
 shared_gate = sp.Symbol("x_shgate", **_SWITCH)
+#: 1 where the routed experts have biases (gpt-oss).
+bias_experts = sp.Symbol("beta_exp", **_SWITCH)
 #: 1 where the router has a bias (gpt-oss).
 bias_router = sp.Symbol("beta_router", **_SWITCH)
 #: 1 where the output layer has a bias (GPT-J, Phi).
@@ -271,7 +275,9 @@ NOTATION: tuple[Notation, ...] = (
     Notation(n_norm, "norms per layer", "norms of width d_model in each layer (1 to 4)"),
     Notation(d_expert, "moe_intermediate_size", "hidden width of one routed expert"),
     Notation(d_shared, "shared expert width", "hidden width of the always-active shared expert(s), 0 for none"),
+    Notation(shared_expert, "shared expert", "1 if each MoE layer has an always-active shared expert, else 0"),
     Notation(shared_gate, "shared-expert gate", "1 if a sigmoid gate of width 1 scales the shared expert"),
+    Notation(bias_experts, "expert biases", "1 if the routed experts' projections have biases, else 0"),
     Notation(bias_router, "router bias", "1 if the router has a bias, else 0"),
     Notation(bias_lm, "output-layer bias", "1 if the output layer has a bias, else 0"),
     Notation(qk_norm_head, "q/k norm per head", "1 if one d_head norm of q and one of k serve every head"),

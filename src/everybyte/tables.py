@@ -17,14 +17,16 @@ the model type sets.
 from __future__ import annotations
 
 from .components import (
-    Buffer, Tensor, attention, dense_mlp, norm, output_layer, position_embedding, qk_norms, rotary_buffers,
-    routed_experts, router, scalar_buffer, token_embedding,
+    Buffer, Tensor, attention, attention_sinks, dense_mlp, latent_attention, norm, output_layer, position_embedding,
+    qk_norms, rotary_buffers, routed_experts, router, scalar_buffer, shared_expert, token_embedding,
 )
 from .symbols import (
     L, P_max, causal_mask, d_head, d_model, d_rot, embedding_norm, embedding_scale, final_norm, fused_experts,
     fused_gate_up, h, h_kv, learned_positions, n_act_params, n_layer_scalars, n_norm, n_rot, norm_scale,
     norm_shift, norm_width, qk_norm_each, qk_norm_full, qk_norm_head, qk_norm_shift, router as router_switch,
-    sincos_table, untied, bias_lm, L_moe, n_experts, score_correction,
+    sincos_table, untied, bias_lm, L_moe, n_experts, score_correction, L_ff, d_expert, d_shared, bias_router,
+    router_score_bias, shared_gate, shared_expert as shared_switch, sinks, bias_ff, r_q, r_kv, d_nope, d_rope, d_v,
+    q_compressed, bias_qkv, bias_experts,
 )
 import sympy as sp
 
@@ -92,6 +94,40 @@ DENSE: tuple[Tensor, ...] = tuple(
 )
 
 
+# --- chapter 14: mixtures of experts --------------------------------------------------------
+
+def moe_feed_forward(dense=L_ff, moe=L_moe) -> list[Tensor]:
+    """Dense MLPs in ``dense`` layers; routed experts, a router and the shared expert in ``moe`` layers."""
+    return (dense_mlp(dense)
+            + routed_experts(moe, hidden=d_expert, bias=bias_experts)
+            + router(moe, bias=bias_router, score_bias=router_score_bias)
+            + shared_expert(moe, hidden=d_shared, present=shared_switch, gate=shared_gate, bias=bias_ff))
+
+
+#: Chapter 14's mixture-of-experts decoder: dense and MoE layers, shared experts, sinks, router biases.
+MOE: tuple[Tensor, ...] = tuple(
+    token_embedding()
+    + attention(L)
+    + all_qk_norms()
+    + attention_sinks(L, present=sinks)
+    + moe_feed_forward()
+    + layer_norms()
+    + final_layer_norm()
+    + output_layer(untied, bias=bias_lm)
+)
+
+#: DeepSeek-V2/V3: MoE layers behind latent attention (MLA).
+LATENT: tuple[Tensor, ...] = tuple(
+    token_embedding()
+    + latent_attention(L, q_rank=r_q, kv_rank=r_kv, nope=d_nope, rope=d_rope, value=d_v, compressed=q_compressed,
+                       bias=bias_qkv)
+    + moe_feed_forward()
+    + layer_norms()
+    + final_layer_norm()
+    + output_layer(untied)
+)
+
+
 # --- buffers ----------------------------------------------------------------------------------
 
 #: Every buffer a supported model may hold, each behind the switch its model type sets.
@@ -107,4 +143,5 @@ BUFFERS: tuple[Buffer, ...] = tuple(
 
 
 #: Every table by the name a family gives (:attr:`everybyte.families.Family.table`).
-TABLE_BY_NAME: dict[str, tuple[Tensor, ...]] = {"decoder": DECODER, "dense": DENSE}
+TABLE_BY_NAME: dict[str, tuple[Tensor, ...]] = {"decoder": DECODER, "dense": DENSE, "moe": MOE,
+                                                 "latent": LATENT}
