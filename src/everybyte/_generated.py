@@ -316,6 +316,101 @@ TERMS = {
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
     ),
+    'mamba': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/state_space_mixers', 'Mamba mixers', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-ssm', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-ssm', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'hybrid': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/state_space_mixers', 'Mamba mixers', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/linear_attention', 'gated DeltaNet mixers', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/convolution_mixers', 'short-convolution mixers', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/router', 'router', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/shared_experts', 'shared experts', 'parameters', ('parameters',), 'sec-zoo-moe', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-ssm', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-ssm', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-ssm', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'opt': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/embedding_projections', 'embedding projections', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-opt', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-opt', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-opt', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
     'granite': (
         ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
         ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
@@ -422,6 +517,7 @@ def _model_gpt2(v, r):
     """The model terms of gpt2 (and of any family whose terms print the same)."""
     L = v['L']
     L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
     P = v['P']
     P_max = v['P_max']
     V = v['V']
@@ -430,13 +526,17 @@ def _model_gpt2(v, r):
     beta_qkv = v['beta_qkv']
     d_ff = v['d_ff']
     d_head = v['d_head']
+    d_inner = v['d_inner']
     d_model = v['d_model']
     d_rot = v['d_rot']
+    d_state = v['d_state']
     f_exp = v['f_exp']
     f_qkv = v['f_qkv']
+    g_ssm = v['g_ssm']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    h_ssm = v['h_ssm']
     k_experts = v['k_experts']
     n_experts = v['n_experts']
     n_lscal = v['n_lscal']
@@ -449,6 +549,7 @@ def _model_gpt2(v, r):
     x_escale = v['x_escale']
     x_escore = v['x_escore']
     x_mask = v['x_mask']
+    x_mup = v['x_mup']
     x_sincos = v['x_sincos']
     r['parameters/token_embedding'] = V*d_model
     r['parameters/position_embedding'] = P*d_model*pi
@@ -470,7 +571,7 @@ def _model_gpt2(v, r):
     r['weights_by_dtype/int8'] = r['parameters']
     r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
     r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
     r['training/gradients'] = 4*r['parameters']
     r['article/training_rule'] = 16*r['parameters']
 
@@ -690,6 +791,7 @@ def _model_moe(v, r):
     L = v['L']
     L_ff = v['L_ff']
     L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
     P_max = v['P_max']
     V = v['V']
     beta_exp = v['beta_exp']
@@ -701,13 +803,17 @@ def _model_moe(v, r):
     d_expert = v['d_expert']
     d_ff = v['d_ff']
     d_head = v['d_head']
+    d_inner = v['d_inner']
     d_model = v['d_model']
     d_rot = v['d_rot']
     d_shared = v['d_shared']
+    d_state = v['d_state']
     f_qkv = v['f_qkv']
+    g_ssm = v['g_ssm']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    h_ssm = v['h_ssm']
     k_experts = v['k_experts']
     n_experts = v['n_experts']
     n_lscal = v['n_lscal']
@@ -718,6 +824,7 @@ def _model_moe(v, r):
     x_escale = v['x_escale']
     x_escore = v['x_escore']
     x_mask = v['x_mask']
+    x_mup = v['x_mup']
     x_nb = v['x_nb']
     x_nw = v['x_nw']
     x_qkb = v['x_qkb']
@@ -752,7 +859,7 @@ def _model_moe(v, r):
     r['weights_by_dtype/int8'] = r['parameters']
     r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
     r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
     r['training/gradients'] = 4*r['parameters']
     r['article/training_rule'] = 16*r['parameters']
 
@@ -762,6 +869,7 @@ def _model_deepseek(v, r):
     L = v['L']
     L_ff = v['L_ff']
     L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
     P_max = v['P_max']
     V = v['V']
     beta_exp = v['beta_exp']
@@ -770,14 +878,18 @@ def _model_deepseek(v, r):
     beta_router = v['beta_router']
     d_expert = v['d_expert']
     d_ff = v['d_ff']
+    d_inner = v['d_inner']
     d_model = v['d_model']
     d_nope = v['d_nope']
     d_rope = v['d_rope']
     d_rot = v['d_rot']
     d_shared = v['d_shared']
+    d_state = v['d_state']
     d_v = v['d_v']
+    g_ssm = v['g_ssm']
     gamma = v['gamma']
     h = v['h']
+    h_ssm = v['h_ssm']
     k_experts = v['k_experts']
     n_experts = v['n_experts']
     n_lscal = v['n_lscal']
@@ -790,6 +902,7 @@ def _model_deepseek(v, r):
     x_escale = v['x_escale']
     x_escore = v['x_escore']
     x_mask = v['x_mask']
+    x_mup = v['x_mup']
     x_nb = v['x_nb']
     x_nw = v['x_nw']
     x_qlora = v['x_qlora']
@@ -818,7 +931,221 @@ def _model_deepseek(v, r):
     r['weights_by_dtype/int8'] = r['parameters']
     r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
     r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
+    r['training/gradients'] = 4*r['parameters']
+    r['article/training_rule'] = 16*r['parameters']
+
+
+def _model_mamba(v, r):
+    """The model terms of mamba (and of any family whose terms print the same)."""
+    L = v['L']
+    L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
+    P_max = v['P_max']
+    V = v['V']
+    beta_conv = v['beta_conv']
+    beta_ssm = v['beta_ssm']
+    beta_ssmo = v['beta_ssmo']
+    d_conv = v['d_conv']
+    d_inner = v['d_inner']
+    d_model = v['d_model']
+    d_rot = v['d_rot']
+    d_state = v['d_state']
+    g_ssm = v['g_ssm']
+    h_ssm = v['h_ssm']
+    n_experts = v['n_experts']
+    n_lscal = v['n_lscal']
+    n_norm = v['n_norm']
+    n_rot = v['n_rot']
+    phi = v['phi']
+    r_dt = v['r_dt']
+    tau = v['tau']
+    x_dtn = v['x_dtn']
+    x_escale = v['x_escale']
+    x_escore = v['x_escore']
+    x_m2 = v['x_m2']
+    x_mask = v['x_mask']
+    x_mup = v['x_mup']
+    x_nb = v['x_nb']
+    x_nw = v['x_nw']
+    x_sincos = v['x_sincos']
+    x_ssmnorm = v['x_ssmnorm']
+    r['parameters/token_embedding'] = V*d_model
+    r['parameters/state_space_mixers'] = L*(2*d_inner + beta_conv*d_inner + 2*beta_ssm*d_inner + beta_ssmo*d_model + d_conv*d_inner + 3*d_inner*d_model + 3*d_inner*d_state + 2*d_inner*r_dt - 2*d_inner*x_m2 + 2*d_state*x_dtn + 3*h_ssm*x_m2 + r_dt*x_dtn + beta_ssm*h_ssm*x_m2 - 3*d_inner*d_state*x_m2 - 2*d_inner*r_dt*x_m2 + d_inner*x_m2*x_ssmnorm + d_model*h_ssm*x_m2 - 2*d_state*x_dtn*x_m2 - r_dt*x_dtn*x_m2 + 2*beta_conv*d_state*g_ssm*x_m2 + 2*beta_ssm*d_state*g_ssm*x_m2 + 2*d_conv*d_state*g_ssm*x_m2 + 2*d_model*d_state*g_ssm*x_m2)
+    r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
+    r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
+    r['parameters/output_layer'] = V*d_model*tau
+    r['parameters'] = (r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/state_space_mixers'] + r['parameters/token_embedding'])
+    r['parameters_active'] = (2*L*d_inner + V*d_model + L*beta_conv*d_inner + 2*L*beta_ssm*d_inner + L*beta_ssmo*d_model + L*d_conv*d_inner + 3*L*d_inner*d_model + 3*L*d_inner*d_state + 2*L*d_inner*r_dt - 2*L*d_inner*x_m2 + 2*L*d_state*x_dtn + 3*L*h_ssm*x_m2 + L*r_dt*x_dtn + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + L*beta_ssm*h_ssm*x_m2 - 3*L*d_inner*d_state*x_m2 - 2*L*d_inner*r_dt*x_m2 + L*d_inner*x_m2*x_ssmnorm + L*d_model*h_ssm*x_m2 + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw - 2*L*d_state*x_dtn*x_m2 - L*r_dt*x_dtn*x_m2 + 2*L*beta_conv*d_state*g_ssm*x_m2 + 2*L*beta_ssm*d_state*g_ssm*x_m2 + 2*L*d_conv*d_state*g_ssm*x_m2 + 2*L*d_model*d_state*g_ssm*x_m2)
+    r['parameter_tensors'] = (1 + 8*L + tau + L*beta_conv + L*beta_ssm + L*beta_ssmo + 3*L*x_dtn - 2*L*x_m2 + phi*x_nb + phi*x_nw + L*n_norm*x_nb + L*n_norm*x_nw - 3*L*x_dtn*x_m2 + L*x_m2*x_ssmnorm)
+    r['largest_parameter_tensor'] = max(V*d_model, h_ssm*x_m2, V*d_model*tau, beta_ssmo*d_model*x_m2, d_inner*d_model*x_m2, d_inner*x_m2*x_ssmnorm, d_model*phi*x_nb, d_model*phi*x_nw, d_inner*(1 - x_m2), beta_conv*d_inner*(1 - x_m2), beta_ssmo*d_model*(1 - x_m2), d_conv*d_inner*(1 - x_m2), d_inner*d_model*(1 - x_m2), d_inner*d_state*(1 - x_m2), d_inner*r_dt*(1 - x_m2), d_state*x_dtn*(1 - x_m2), r_dt*x_dtn*(1 - x_m2), beta_conv*x_m2*(d_inner + 2*d_state*g_ssm), 2*beta_ssm*d_inner*(1 - x_m2), d_conv*x_m2*(d_inner + 2*d_state*g_ssm), 2*d_inner*d_model*(1 - x_m2), beta_ssm*x_m2*(2*d_inner + h_ssm + 2*d_state*g_ssm), d_inner*(1 - x_m2)*(2*d_state + r_dt), d_model*x_m2*(2*d_inner + h_ssm + 2*d_state*g_ssm), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw))
+    r['weights_by_dtype/fp32'] = 4*r['parameters']
+    r['weights_by_dtype/fp16'] = 2*r['parameters']
+    r['weights_by_dtype/bf16'] = 2*r['parameters']
+    r['weights_by_dtype/int8'] = r['parameters']
+    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
+    r['training/weights'] = 4*r['parameters']
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
+    r['training/gradients'] = 4*r['parameters']
+    r['article/training_rule'] = 16*r['parameters']
+
+
+def _model_hybrid(v, r):
+    """The model terms of hybrid (and of any family whose terms print the same)."""
+    L = v['L']
+    L_attn = v['L_attn']
+    L_conv = v['L_conv']
+    L_ff = v['L_ff']
+    L_lin = v['L_lin']
+    L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
+    P_max = v['P_max']
+    V = v['V']
+    beta_conv = v['beta_conv']
+    beta_exp = v['beta_exp']
+    beta_ff = v['beta_ff']
+    beta_o = v['beta_o']
+    beta_qkv = v['beta_qkv']
+    beta_router = v['beta_router']
+    beta_ssm = v['beta_ssm']
+    beta_ssmo = v['beta_ssmo']
+    d_conv = v['d_conv']
+    d_expert = v['d_expert']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_inner = v['d_inner']
+    d_lat = v['d_lat']
+    d_lk = v['d_lk']
+    d_lv = v['d_lv']
+    d_model = v['d_model']
+    d_rot = v['d_rot']
+    d_shared = v['d_shared']
+    d_state = v['d_state']
+    f_gu = v['f_gu']
+    f_lin = v['f_lin']
+    f_qkv = v['f_qkv']
+    g_ssm = v['g_ssm']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    h_lk = v['h_lk']
+    h_lv = v['h_lv']
+    h_ssm = v['h_ssm']
+    k_experts = v['k_experts']
+    n_experts = v['n_experts']
+    n_lscal = v['n_lscal']
+    n_norm = v['n_norm']
+    n_rot = v['n_rot']
+    phi = v['phi']
+    r_dt = v['r_dt']
+    tau = v['tau']
+    x_dtn = v['x_dtn']
+    x_escale = v['x_escale']
+    x_escore = v['x_escore']
+    x_lat = v['x_lat']
+    x_m2 = v['x_m2']
+    x_mask = v['x_mask']
+    x_mup = v['x_mup']
+    x_nb = v['x_nb']
+    x_nw = v['x_nw']
+    x_qgate = v['x_qgate']
+    x_qkb = v['x_qkb']
+    x_qkf = v['x_qkf']
+    x_qkh = v['x_qkh']
+    x_qks = v['x_qks']
+    x_shexp = v['x_shexp']
+    x_shgate = v['x_shgate']
+    x_sincos = v['x_sincos']
+    x_ssmnorm = v['x_ssmnorm']
+    r['parameters/token_embedding'] = V*d_model
+    r['parameters/attention_weights'] = L_attn*d_head*d_model*(2*h + 2*h_kv + h*x_qgate - f_qkv*h*x_qgate)
+    r['parameters/attention_biases'] = L_attn*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv + beta_qkv*d_head*h*x_qgate - beta_qkv*d_head*f_qkv*h*x_qgate)
+    r['parameters/attention_norms'] = L_attn*d_head*(2*x_qkh + h*x_qkf + h*x_qks + h_kv*x_qkf + h_kv*x_qks + 2*x_qkb*x_qkh + h*x_qkb*x_qkf + h*x_qkb*x_qks + h_kv*x_qkb*x_qkf + h_kv*x_qkb*x_qks)
+    r['parameters/state_space_mixers'] = L_ssm*(2*d_inner + beta_conv*d_inner + 2*beta_ssm*d_inner + beta_ssmo*d_model + d_conv*d_inner + 3*d_inner*d_model + 3*d_inner*d_state + 2*d_inner*r_dt - 2*d_inner*x_m2 + 2*d_state*x_dtn + 3*h_ssm*x_m2 + r_dt*x_dtn + beta_ssm*h_ssm*x_m2 - 3*d_inner*d_state*x_m2 - 2*d_inner*r_dt*x_m2 + d_inner*x_m2*x_ssmnorm + d_model*h_ssm*x_m2 - 2*d_state*x_dtn*x_m2 - r_dt*x_dtn*x_m2 + 2*beta_conv*d_state*g_ssm*x_m2 + 2*beta_ssm*d_state*g_ssm*x_m2 + 2*d_conv*d_state*g_ssm*x_m2 + 2*d_model*d_state*g_ssm*x_m2)
+    r['parameters/linear_attention'] = L_lin*(d_lv + 2*h_lv + 2*d_model*h_lv + 2*d_conv*d_lk*h_lk + d_conv*d_lv*h_lv + 2*d_lk*d_model*h_lk + 3*d_lv*d_model*h_lv)
+    r['parameters/convolution_mixers'] = L_conv*d_model*(5*beta_conv + d_conv + 4*d_model)
+    r['parameters/feed_forward_weights'] = (2*L_ff*d_ff*d_model + L_ff*d_ff*d_model*f_gu + L_ff*d_ff*d_model*gamma + 2*L_moe*d_expert*d_lat*n_experts + 2*L_moe*d_lat*d_model*x_lat - L_ff*d_ff*d_model*f_gu*gamma + L_moe*d_expert*d_lat*gamma*n_experts)
+    r['parameters/feed_forward_biases'] = (L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + L_ff*beta_ff*d_ff*f_gu + L_ff*beta_ff*d_ff*gamma + L_moe*beta_exp*d_expert*n_experts + L_moe*beta_exp*d_lat*n_experts + L_moe*beta_ff*d_lat*x_lat + L_moe*beta_ff*d_model*x_lat - L_ff*beta_ff*d_ff*f_gu*gamma + L_moe*beta_exp*d_expert*gamma*n_experts)
+    r['parameters/router'] = L_moe*n_experts*(beta_router + d_model)
+    r['parameters/shared_experts'] = L_moe*x_shexp*(beta_ff*d_model + beta_ff*d_shared + 2*d_model*d_shared + d_model*x_shgate + beta_ff*d_shared*f_gu + beta_ff*d_shared*gamma + d_model*d_shared*f_gu + d_model*d_shared*gamma - beta_ff*d_shared*f_gu*gamma - d_model*d_shared*f_gu*gamma)
+    r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
+    r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
+    r['parameters/output_layer'] = V*d_model*tau
+    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_norms'] + r['parameters/attention_weights'] + r['parameters/convolution_mixers'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/linear_attention'] + r['parameters/output_layer'] + r['parameters/router'] + r['parameters/shared_experts'] + r['parameters/state_space_mixers'] + r['parameters/token_embedding'])
+    r['parameters_active'] = (4*L_conv*d_model**2 + L_lin*d_lv + 2*L_lin*h_lv + 2*L_ssm*d_inner + V*d_model + L_attn*beta_o*d_model + 2*L_attn*d_head*x_qkh + 5*L_conv*beta_conv*d_model + L_conv*d_conv*d_model + L_ff*beta_ff*d_ff + L_ff*beta_ff*d_model + 2*L_ff*d_ff*d_model + 2*L_lin*d_model*h_lv + L_moe*beta_router*n_experts + L_moe*d_model*n_experts + L_ssm*beta_conv*d_inner + 2*L_ssm*beta_ssm*d_inner + L_ssm*beta_ssmo*d_model + L_ssm*d_conv*d_inner + 3*L_ssm*d_inner*d_model + 3*L_ssm*d_inner*d_state + 2*L_ssm*d_inner*r_dt - 2*L_ssm*d_inner*x_m2 + 2*L_ssm*d_state*x_dtn + 3*L_ssm*h_ssm*x_m2 + L_ssm*r_dt*x_dtn + V*d_model*tau + d_model*phi*x_nb + d_model*phi*x_nw + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw + L_attn*beta_qkv*d_head*h + 2*L_attn*beta_qkv*d_head*h_kv + 2*L_attn*d_head*d_model*h + 2*L_attn*d_head*d_model*h_kv + L_attn*d_head*h*x_qkf + L_attn*d_head*h*x_qks + L_attn*d_head*h_kv*x_qkf + L_attn*d_head*h_kv*x_qks + 2*L_attn*d_head*x_qkb*x_qkh + L_ff*beta_ff*d_ff*f_gu + L_ff*beta_ff*d_ff*gamma + L_ff*d_ff*d_model*f_gu + L_ff*d_ff*d_model*gamma + 2*L_lin*d_conv*d_lk*h_lk + L_lin*d_conv*d_lv*h_lv + 2*L_lin*d_lk*d_model*h_lk + 3*L_lin*d_lv*d_model*h_lv + L_moe*beta_exp*d_expert*k_experts + L_moe*beta_exp*d_lat*k_experts + L_moe*beta_ff*d_lat*x_lat + L_moe*beta_ff*d_model*x_lat + L_moe*beta_ff*d_model*x_shexp + L_moe*beta_ff*d_shared*x_shexp + 2*L_moe*d_expert*d_lat*k_experts + 2*L_moe*d_lat*d_model*x_lat + 2*L_moe*d_model*d_shared*x_shexp + L_moe*d_model*x_shexp*x_shgate + L_ssm*beta_ssm*h_ssm*x_m2 - 3*L_ssm*d_inner*d_state*x_m2 - 2*L_ssm*d_inner*r_dt*x_m2 + L_ssm*d_inner*x_m2*x_ssmnorm + L_ssm*d_model*h_ssm*x_m2 - 2*L_ssm*d_state*x_dtn*x_m2 - L_ssm*r_dt*x_dtn*x_m2 + L_attn*beta_qkv*d_head*h*x_qgate + L_attn*d_head*d_model*h*x_qgate + L_attn*d_head*h*x_qkb*x_qkf + L_attn*d_head*h*x_qkb*x_qks + L_attn*d_head*h_kv*x_qkb*x_qkf + L_attn*d_head*h_kv*x_qkb*x_qks - L_ff*beta_ff*d_ff*f_gu*gamma - L_ff*d_ff*d_model*f_gu*gamma + L_moe*beta_exp*d_expert*gamma*k_experts + L_moe*beta_ff*d_shared*f_gu*x_shexp + L_moe*beta_ff*d_shared*gamma*x_shexp + L_moe*d_expert*d_lat*gamma*k_experts + L_moe*d_model*d_shared*f_gu*x_shexp + L_moe*d_model*d_shared*gamma*x_shexp + 2*L_ssm*beta_conv*d_state*g_ssm*x_m2 + 2*L_ssm*beta_ssm*d_state*g_ssm*x_m2 + 2*L_ssm*d_conv*d_state*g_ssm*x_m2 + 2*L_ssm*d_model*d_state*g_ssm*x_m2 - L_attn*beta_qkv*d_head*f_qkv*h*x_qgate - L_attn*d_head*d_model*f_qkv*h*x_qgate - L_moe*beta_ff*d_shared*f_gu*gamma*x_shexp - L_moe*d_model*d_shared*f_gu*gamma*x_shexp)
+    r['parameter_tensors'] = (1 + 4*L_attn + 3*L_conv + 2*L_ff + 9*L_lin + 3*L_moe + 8*L_ssm + tau + L_attn*beta_o + 3*L_attn*beta_qkv - 2*L_attn*f_qkv + 2*L_attn*x_qkf + 2*L_attn*x_qkh + 3*L_conv*beta_conv + 2*L_ff*beta_ff + L_ff*gamma - 2*L_lin*f_lin + 2*L_moe*beta_exp + L_moe*beta_router + 2*L_moe*x_lat + 2*L_moe*x_shexp + L_ssm*beta_conv + L_ssm*beta_ssm + L_ssm*beta_ssmo + 3*L_ssm*x_dtn - 2*L_ssm*x_m2 + phi*x_nb + phi*x_nw + L*n_norm*x_nb + L*n_norm*x_nw - 2*L_attn*beta_qkv*f_qkv + L_attn*h*x_qks + L_attn*h_kv*x_qks + 2*L_attn*x_qkb*x_qkf + 2*L_attn*x_qkb*x_qkh + L_ff*beta_ff*gamma - L_ff*f_gu*gamma + 2*L_moe*beta_ff*x_lat + 2*L_moe*beta_ff*x_shexp + L_moe*gamma*x_shexp + L_moe*x_shexp*x_shgate - 3*L_ssm*x_dtn*x_m2 + L_ssm*x_m2*x_ssmnorm + L_attn*h*x_qkb*x_qks + L_attn*h_kv*x_qkb*x_qks - L_ff*beta_ff*f_gu*gamma + L_moe*beta_ff*gamma*x_shexp - L_moe*f_gu*gamma*x_shexp - L_moe*beta_ff*f_gu*gamma*x_shexp)
+    r['largest_parameter_tensor'] = max(V*d_model, V*d_model*tau, d_model*phi*x_nb, d_model*phi*x_nw, (0 if L_lin == 0 else d_lv), (0 if L_lin == 0 else h_lv), (0 if L_attn == 0 else beta_o*d_model), (0 if L_attn == 0 else d_head*x_qkh), (0 if L_conv == 0 else d_model**2), (0 if L_conv == 0 else beta_conv*d_model), (0 if L_conv == 0 else d_conv*d_model), (0 if L_ff == 0 else beta_ff*d_model), (0 if L_ff == 0 else d_ff*d_model), (0 if L_moe == 0 else beta_router*n_experts), (0 if L_moe == 0 else d_model*n_experts), (0 if L_ssm == 0 else h_ssm*x_m2), (0 if L_attn == 0 else d_head*d_model*h), (0 if L_attn == 0 else d_head*h*x_qkf), (0 if L_attn == 0 else d_head*h_kv*x_qkf), (0 if L_attn == 0 else d_head*x_qkb*x_qkh), (0 if L_conv == 0 else 3*beta_conv*d_model), (0 if L_lin == 0 else d_lv*d_model*h_lv), (0 if L_moe == 0 else beta_exp*d_lat*n_experts), (0 if L_moe == 0 else beta_ff*d_lat*x_lat), (0 if L_moe == 0 else beta_ff*d_model*x_lat), (0 if L_moe == 0 else beta_ff*d_model*x_shexp), (0 if L_moe == 0 else d_expert*d_lat*n_experts), (0 if L_moe == 0 else d_lat*d_model*x_lat), (0 if L_moe == 0 else d_model*d_shared*x_shexp), (0 if L_moe == 0 else d_model*x_shexp*x_shgate), (0 if L_ssm == 0 else beta_ssmo*d_model*x_m2), (0 if L_ssm == 0 else d_inner*d_model*x_m2), (0 if L_ssm == 0 else d_inner*x_m2*x_ssmnorm), (0 if L_attn == 0 else d_head*h*x_qkb*x_qkf), (0 if L_attn == 0 else d_head*h_kv*x_qkb*x_qkf), (0 if L_conv == 0 else 3*d_model**2), (0 if L_ff == 0 else 2*beta_ff*d_ff*f_gu), (0 if L_ff == 0 else 2*d_ff*d_model*f_gu), (0 if L_lin == 0 else 2*d_model*f_lin*h_lv), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw), (0 if L_attn*h == 0 else d_head*x_qks), (0 if L_attn*h_kv == 0 else d_head*x_qks), (0 if L_moe == 0 else 2*beta_ff*d_shared*f_gu*x_shexp), (0 if L_moe == 0 else 2*d_model*d_shared*f_gu*x_shexp), (0 if L_attn*h == 0 else d_head*x_qkb*x_qks), (0 if L_attn*h_kv == 0 else d_head*x_qkb*x_qks), (0 if L_moe == 0 else beta_exp*d_expert*n_experts*(1 + gamma)), (0 if L_moe == 0 else d_expert*d_lat*n_experts*(1 + gamma)), (0 if L_ssm == 0 else d_inner*(1 - x_m2)), (0 if L_ff == 0 else beta_ff*d_ff*(1 - f_gu)), (0 if L_ff == 0 else d_ff*d_model*(1 - f_gu)), (0 if L_lin == 0 else d_model*h_lv*(1 - f_lin)), (0 if L_ssm == 0 else beta_conv*d_inner*(1 - x_m2)), (0 if L_ssm == 0 else beta_ssmo*d_model*(1 - x_m2)), (0 if L_ssm == 0 else d_conv*d_inner*(1 - x_m2)), (0 if L_ssm == 0 else d_inner*d_model*(1 - x_m2)), (0 if L_ssm == 0 else d_inner*d_state*(1 - x_m2)), (0 if L_ssm == 0 else d_inner*r_dt*(1 - x_m2)), (0 if L_ssm == 0 else d_state*x_dtn*(1 - x_m2)), (0 if L_ssm == 0 else r_dt*x_dtn*(1 - x_m2)), (0 if L_attn == 0 else beta_qkv*d_head*h_kv*(1 - f_qkv)), (0 if L_attn == 0 else d_head*d_model*h_kv*(1 - f_qkv)), (0 if L_ff == 0 else beta_ff*d_ff*gamma*(1 - f_gu)), (0 if L_ff == 0 else d_ff*d_model*gamma*(1 - f_gu)), (0 if L_lin == 0 else d_lv*d_model*h_lv*(1 - f_lin)), (0 if L_moe == 0 else beta_ff*d_shared*x_shexp*(1 - f_gu)), (0 if L_moe == 0 else d_model*d_shared*x_shexp*(1 - f_gu)), (0 if L_ssm == 0 else beta_conv*x_m2*(d_inner + 2*d_state*g_ssm)), (0 if L_ssm == 0 else 2*beta_ssm*d_inner*(1 - x_m2)), (0 if L_ssm == 0 else d_conv*x_m2*(d_inner + 2*d_state*g_ssm)), (0 if L_ssm == 0 else 2*d_inner*d_model*(1 - x_m2)), (0 if L_lin == 0 else d_conv*(2*d_lk*h_lk + d_lv*h_lv)), (0 if L_moe == 0 else beta_ff*d_shared*gamma*x_shexp*(1 - f_gu)), (0 if L_moe == 0 else d_model*d_shared*gamma*x_shexp*(1 - f_gu)), (0 if L_attn == 0 else beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv)), (0 if L_attn == 0 else d_model*f_qkv*(d_head*h + 2*d_head*h_kv)), (0 if L_attn == 0 else beta_qkv*d_head*h*(1 - f_qkv)*(1 + x_qgate)), (0 if L_attn == 0 else d_head*d_model*h*(1 - f_qkv)*(1 + x_qgate)), (0 if L_lin == 0 else d_model*f_lin*(2*d_lk*h_lk + 2*d_lv*h_lv)), (0 if L_ssm == 0 else beta_ssm*x_m2*(2*d_inner + h_ssm + 2*d_state*g_ssm)), (0 if L_ssm == 0 else d_inner*(1 - x_m2)*(2*d_state + r_dt)), (0 if L_ssm == 0 else d_model*x_m2*(2*d_inner + h_ssm + 2*d_state*g_ssm)), (0 if L_lin == 0 else d_model*(1 - f_lin)*(2*d_lk*h_lk + d_lv*h_lv)))
+    r['weights_by_dtype/fp32'] = 4*r['parameters']
+    r['weights_by_dtype/fp16'] = 2*r['parameters']
+    r['weights_by_dtype/bf16'] = 2*r['parameters']
+    r['weights_by_dtype/int8'] = r['parameters']
+    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
+    r['training/weights'] = 4*r['parameters']
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
+    r['training/gradients'] = 4*r['parameters']
+    r['article/training_rule'] = 16*r['parameters']
+
+
+def _model_opt(v, r):
+    """The model terms of opt (and of any family whose terms print the same)."""
+    L = v['L']
+    L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
+    P = v['P']
+    P_max = v['P_max']
+    V = v['V']
+    beta_ff = v['beta_ff']
+    beta_o = v['beta_o']
+    beta_qkv = v['beta_qkv']
+    d_emb = v['d_emb']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_inner = v['d_inner']
+    d_model = v['d_model']
+    d_rot = v['d_rot']
+    d_state = v['d_state']
+    f_qkv = v['f_qkv']
+    g_ssm = v['g_ssm']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    h_ssm = v['h_ssm']
+    n_experts = v['n_experts']
+    n_lscal = v['n_lscal']
+    n_norm = v['n_norm']
+    n_rot = v['n_rot']
+    phi = v['phi']
+    pi = v['pi']
+    tau = v['tau']
+    x_escale = v['x_escale']
+    x_escore = v['x_escore']
+    x_mask = v['x_mask']
+    x_mup = v['x_mup']
+    x_nb = v['x_nb']
+    x_nw = v['x_nw']
+    x_proj = v['x_proj']
+    x_sincos = v['x_sincos']
+    r['parameters/token_embedding'] = V*d_emb
+    r['parameters/position_embedding'] = d_model*pi*(2 + P)
+    r['parameters/embedding_projections'] = 2*d_emb*d_model*x_proj
+    r['parameters/attention_weights'] = L*(2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['parameters/attention_biases'] = L*(beta_o*d_model + beta_qkv*d_head*h + 2*beta_qkv*d_head*h_kv)
+    r['parameters/feed_forward_weights'] = L*(2*d_ff*d_model + d_ff*d_model*gamma)
+    r['parameters/feed_forward_biases'] = L*(beta_ff*d_ff + beta_ff*d_model + beta_ff*d_ff*gamma)
+    r['parameters/layer_norms'] = L*(d_model*n_norm*x_nb + d_model*n_norm*x_nw)
+    r['parameters/final_norm'] = d_model*phi*(x_nb + x_nw)
+    r['parameters/output_layer'] = V*d_emb*tau
+    r['parameters'] = (r['parameters/attention_biases'] + r['parameters/attention_weights'] + r['parameters/embedding_projections'] + r['parameters/feed_forward_biases'] + r['parameters/feed_forward_weights'] + r['parameters/final_norm'] + r['parameters/layer_norms'] + r['parameters/output_layer'] + r['parameters/position_embedding'] + r['parameters/token_embedding'])
+    r['parameters_active'] = (V*d_emb + 2*d_model*pi + L*beta_ff*d_ff + L*beta_ff*d_model + L*beta_o*d_model + 2*L*d_ff*d_model + P*d_model*pi + V*d_emb*tau + 2*d_emb*d_model*x_proj + d_model*phi*x_nb + d_model*phi*x_nw + L*beta_ff*d_ff*gamma + L*beta_qkv*d_head*h + 2*L*beta_qkv*d_head*h_kv + L*d_ff*d_model*gamma + 2*L*d_head*d_model*h + 2*L*d_head*d_model*h_kv + L*d_model*n_norm*x_nb + L*d_model*n_norm*x_nw)
+    r['parameter_tensors'] = (1 + 6*L + pi + tau + 2*x_proj + 2*L*beta_ff + L*beta_o + 3*L*beta_qkv - 2*L*f_qkv + L*gamma + phi*x_nb + phi*x_nw + L*beta_ff*gamma - 2*L*beta_qkv*f_qkv + L*n_norm*x_nb + L*n_norm*x_nw)
+    r['largest_parameter_tensor'] = max(V*d_emb, beta_ff*d_ff, beta_ff*d_model, beta_o*d_model, d_ff*d_model, V*d_emb*tau, beta_ff*d_ff*gamma, d_emb*d_model*x_proj, d_ff*d_model*gamma, d_head*d_model*h, d_model*phi*x_nb, d_model*phi*x_nw, d_model*pi*(2 + P), beta_qkv*d_head*h*(1 - f_qkv), beta_qkv*d_head*h_kv*(1 - f_qkv), d_head*d_model*h*(1 - f_qkv), d_head*d_model*h_kv*(1 - f_qkv), beta_qkv*f_qkv*(d_head*h + 2*d_head*h_kv), d_model*f_qkv*(d_head*h + 2*d_head*h_kv), (0 if L*n_norm == 0 else d_model*x_nb), (0 if L*n_norm == 0 else d_model*x_nw))
+    r['weights_by_dtype/fp32'] = 4*r['parameters']
+    r['weights_by_dtype/fp16'] = 2*r['parameters']
+    r['weights_by_dtype/bf16'] = 2*r['parameters']
+    r['weights_by_dtype/int8'] = r['parameters']
+    r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
+    r['training/weights'] = 4*r['parameters']
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
     r['training/gradients'] = 4*r['parameters']
     r['article/training_rule'] = 16*r['parameters']
 
@@ -827,6 +1154,7 @@ def _model_dense(v, r):
     """The model terms of dense (and of any family whose terms print the same)."""
     L = v['L']
     L_moe = v['L_moe']
+    L_ssm = v['L_ssm']
     P = v['P']
     P_max = v['P_max']
     V = v['V']
@@ -836,13 +1164,17 @@ def _model_dense(v, r):
     beta_qkv = v['beta_qkv']
     d_ff = v['d_ff']
     d_head = v['d_head']
+    d_inner = v['d_inner']
     d_model = v['d_model']
     d_rot = v['d_rot']
+    d_state = v['d_state']
     f_gu = v['f_gu']
     f_qkv = v['f_qkv']
+    g_ssm = v['g_ssm']
     gamma = v['gamma']
     h = v['h']
     h_kv = v['h_kv']
+    h_ssm = v['h_ssm']
     n_actp = v['n_actp']
     n_experts = v['n_experts']
     n_lscal = v['n_lscal']
@@ -855,6 +1187,7 @@ def _model_dense(v, r):
     x_escale = v['x_escale']
     x_escore = v['x_escore']
     x_mask = v['x_mask']
+    x_mup = v['x_mup']
     x_nb = v['x_nb']
     x_nw = v['x_nw']
     x_qkb = v['x_qkb']
@@ -885,7 +1218,7 @@ def _model_dense(v, r):
     r['weights_by_dtype/int8'] = r['parameters']
     r['weights_by_dtype/int4'] = (-(-(r['parameters']) // 2))
     r['training/weights'] = 4*r['parameters']
-    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*P_max*x_sincos*(-(-(d_rot) // 2)))
+    r['training/buffers'] = (4*x_escale + 4*L*n_lscal + P_max**2*x_mask + 8*n_rot*(-(-(d_rot) // 2)) + 4*L_moe*n_experts*x_escore + 8*L_ssm*d_inner*x_mup + 4*L_ssm*h_ssm*x_mup + 8*P_max*x_sincos*(-(-(d_rot) // 2)) + 8*L_ssm*d_state*g_ssm*x_mup)
     r['training/gradients'] = 4*r['parameters']
     r['article/training_rule'] = 16*r['parameters']
 
@@ -905,6 +1238,9 @@ PARAMETERS = {
     'mixtral': lambda v: _evaluate(v, (_model_gpt2,)),
     'moe': lambda v: _evaluate(v, (_model_moe,)),
     'deepseek': lambda v: _evaluate(v, (_model_deepseek,)),
+    'mamba': lambda v: _evaluate(v, (_model_mamba,)),
+    'hybrid': lambda v: _evaluate(v, (_model_hybrid,)),
+    'opt': lambda v: _evaluate(v, (_model_opt,)),
     'granite': lambda v: _evaluate(v, (_model_gpt2,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense,)),
@@ -921,6 +1257,9 @@ ESTIMATE_WITHOUT_ACTIVATIONS = {
     'mixtral': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'moe': lambda v: _evaluate(v, (_model_moe, _run_gpt2,)),
     'deepseek': lambda v: _evaluate(v, (_model_deepseek, _run_gpt2,)),
+    'mamba': lambda v: _evaluate(v, (_model_mamba, _run_gpt2,)),
+    'hybrid': lambda v: _evaluate(v, (_model_hybrid, _run_gpt2,)),
+    'opt': lambda v: _evaluate(v, (_model_opt, _run_gpt2,)),
     'granite': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
     'dense': lambda v: _evaluate(v, (_model_dense, _run_gpt2,)),

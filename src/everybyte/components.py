@@ -103,21 +103,23 @@ def norm(name, group, width=d_model, count=1, present=1, scale=1, shift=0) -> li
 # --- attention -------------------------------------------------------------------------------
 
 def attention(count, *, width=d_model, heads=h, kv_heads=h_kv, head=d_head, fused=fused_qkv, qkv_bias=bias_qkv,
-              out_bias=bias_o, present=1) -> list[Tensor]:
+              out_bias=bias_o, present=1, query_gate=0) -> list[Tensor]:
     """Query, key, value and output projections; q, k, v as one fused matrix where ``fused`` is 1.
 
     ``heads`` query heads and ``kv_heads`` key/value heads of ``head``
     channels; the output projection maps the ``heads * head`` channels back
-    to ``width``.
+    to ``width``.  Where ``query_gate`` is 1 the query projection also makes
+    a sigmoid gate for the output (Qwen3-Next: twice the query's width).
     """
     q, kv = heads * head, kv_heads * head
     unfused = 1 - fused
+    query = (1 + query_gate) * q
     return _kept([
-        Tensor("attention.q", "attention_weights", q * width, count, present * unfused),
+        Tensor("attention.q", "attention_weights", query * width, count, present * unfused),
         Tensor("attention.k", "attention_weights", kv * width, count, present * unfused),
         Tensor("attention.v", "attention_weights", kv * width, count, present * unfused),
         Tensor("attention.qkv", "attention_weights", (q + 2 * kv) * width, count, present * fused),
-        Tensor("attention.q.bias", "attention_biases", q, count, present * qkv_bias * unfused),
+        Tensor("attention.q.bias", "attention_biases", query, count, present * qkv_bias * unfused),
         Tensor("attention.k.bias", "attention_biases", kv, count, present * qkv_bias * unfused),
         Tensor("attention.v.bias", "attention_biases", kv, count, present * qkv_bias * unfused),
         Tensor("attention.qkv.bias", "attention_biases", q + 2 * kv, count, present * qkv_bias * fused),
@@ -211,11 +213,102 @@ def router(count, *, width=d_model, experts=n_experts, present=1, bias=0, score_
                   Tensor("router.score_correction", "router", experts, count, present * score_bias)])
 
 
-def shared_expert(count, *, width=d_model, hidden, present=1, gate=0, bias=0) -> list[Tensor]:
-    """The always-active shared expert(s) as one gated MLP of ``hidden`` channels, and its sigmoid gate."""
-    return (dense_mlp(count, width=width, hidden=hidden, gated_=1, bias=bias, present=present, prefix="shared_expert",
-                      group="shared_experts", bias_group="shared_experts")
+def shared_expert(count, *, width=d_model, hidden, present=1, gate=0, bias=0, gated_=1, fused_gate_up=0) -> list[Tensor]:
+    """The always-active shared expert(s) as one MLP of ``hidden`` channels, and its sigmoid gate."""
+    return (dense_mlp(count, width=width, hidden=hidden, gated_=gated_, bias=bias, present=present,
+                      fused_gate_up=fused_gate_up, prefix="shared_expert", group="shared_experts",
+                      bias_group="shared_experts")
             + _kept([Tensor("shared_expert.gate", "shared_experts", width, count, present * gate)]))
+
+
+# --- state-space and other token mixers (chapter 14) ------------------------------------------
+
+def mamba_mixer(count, *, width=d_model, inner, state, kernel, rank, conv_bias, in_bias, out_bias, time_step_norms=0,
+                present=1) -> list[Tensor]:
+    """A Mamba-1 mixer (Gu and Dao 2023): projections in and out, a causal convolution, the selective SSM.
+
+    ``in_proj`` makes the ``inner`` channels and their gate; ``x_proj`` the
+    time step (rank ``rank``) and B and C (``state`` each); ``dt_proj``
+    expands the time step; ``A_log`` holds ``inner x state`` decay rates and
+    ``D`` one skip weight per channel.  Jamba normalises the time step, B and C.
+    """
+    return _kept([
+        Tensor("mamba.in_proj", "state_space_mixers", 2 * inner * width, count, present),
+        Tensor("mamba.in_proj.bias", "state_space_mixers", 2 * inner, count, present * in_bias),
+        Tensor("mamba.conv1d", "state_space_mixers", inner * kernel, count, present),
+        Tensor("mamba.conv1d.bias", "state_space_mixers", inner, count, present * conv_bias),
+        Tensor("mamba.x_proj", "state_space_mixers", (rank + 2 * state) * inner, count, present),
+        Tensor("mamba.dt_proj", "state_space_mixers", inner * rank, count, present),
+        Tensor("mamba.dt_proj.bias", "state_space_mixers", inner, count, present),
+        Tensor("mamba.A_log", "state_space_mixers", inner * state, count, present),
+        Tensor("mamba.D", "state_space_mixers", inner, count, present),
+        Tensor("mamba.out_proj", "state_space_mixers", width * inner, count, present),
+        Tensor("mamba.out_proj.bias", "state_space_mixers", width, count, present * out_bias),
+        Tensor("mamba.dt_norm", "state_space_mixers", rank, count, present * time_step_norms),
+        Tensor("mamba.b_norm", "state_space_mixers", state, count, present * time_step_norms),
+        Tensor("mamba.c_norm", "state_space_mixers", state, count, present * time_step_norms),
+    ])
+
+
+def mamba2_mixer(count, *, width=d_model, inner, state, kernel, heads, groups, conv_bias, in_bias, out_bias, norm=1,
+                 present=1) -> list[Tensor]:
+    """A Mamba-2 mixer (Dao and Gu 2024): one projection makes x, z, B, C (``groups`` of ``state``) and dt.
+
+    The convolution runs over x, B and C; each of ``heads`` heads has a
+    time-step bias, a decay and a skip weight; a gated RMSNorm of ``inner``
+    channels precedes the out projection.
+    """
+    conv = inner + 2 * groups * state
+    return _kept([
+        Tensor("mamba.in_proj", "state_space_mixers", (inner + conv + heads) * width, count, present),
+        Tensor("mamba.in_proj.bias", "state_space_mixers", inner + conv + heads, count, present * in_bias),
+        Tensor("mamba.conv1d", "state_space_mixers", conv * kernel, count, present),
+        Tensor("mamba.conv1d.bias", "state_space_mixers", conv, count, present * conv_bias),
+        Tensor("mamba.dt_bias", "state_space_mixers", heads, count, present),
+        Tensor("mamba.A_log", "state_space_mixers", heads, count, present),
+        Tensor("mamba.D", "state_space_mixers", heads, count, present),
+        Tensor("mamba.norm", "state_space_mixers", inner, count, present * norm),
+        Tensor("mamba.out_proj", "state_space_mixers", width * inner, count, present),
+        Tensor("mamba.out_proj.bias", "state_space_mixers", width, count, present * out_bias),
+    ])
+
+
+def gated_deltanet(count, *, width=d_model, key_heads, value_heads, key_width, value_width, kernel, fused,
+                   present=1) -> list[Tensor]:
+    """A gated DeltaNet (Yang et al. 2024; Qwen3-Next, Qwen3.5): linear attention with a delta-rule state.
+
+    Queries and keys have ``key_heads x key_width`` channels, values and the
+    output gate z ``value_heads x value_width``; b and a give one write
+    strength and one decay per value head.  Qwen3-Next fuses the input
+    projections (qkvz, ba); Qwen3.5 keeps four.
+    """
+    keys, values = key_heads * key_width, value_heads * value_width
+    split = 1 - fused
+    return _kept([
+        Tensor("linear_attn.in_proj_qkvz", "linear_attention", (2 * keys + 2 * values) * width, count, present * fused),
+        Tensor("linear_attn.in_proj_ba", "linear_attention", 2 * value_heads * width, count, present * fused),
+        Tensor("linear_attn.in_proj_qkv", "linear_attention", (2 * keys + values) * width, count, present * split),
+        Tensor("linear_attn.in_proj_z", "linear_attention", values * width, count, present * split),
+        Tensor("linear_attn.in_proj_b", "linear_attention", value_heads * width, count, present * split),
+        Tensor("linear_attn.in_proj_a", "linear_attention", value_heads * width, count, present * split),
+        Tensor("linear_attn.conv1d", "linear_attention", (2 * keys + values) * kernel, count, present),
+        Tensor("linear_attn.dt_bias", "linear_attention", value_heads, count, present),
+        Tensor("linear_attn.A_log", "linear_attention", value_heads, count, present),
+        Tensor("linear_attn.norm", "linear_attention", value_width, count, present),
+        Tensor("linear_attn.out_proj", "linear_attention", width * values, count, present),
+    ])
+
+
+def short_convolution(count, *, width=d_model, kernel, bias, present=1) -> list[Tensor]:
+    """LFM2's gated short convolution: ``in_proj`` to three streams, a depthwise convolution, ``out_proj``."""
+    return _kept([
+        Tensor("conv.in_proj", "convolution_mixers", 3 * width * width, count, present),
+        Tensor("conv.in_proj.bias", "convolution_mixers", 3 * width, count, present * bias),
+        Tensor("conv.conv", "convolution_mixers", width * kernel, count, present),
+        Tensor("conv.conv.bias", "convolution_mixers", width, count, present * bias),
+        Tensor("conv.out_proj", "convolution_mixers", width * width, count, present),
+        Tensor("conv.out_proj.bias", "convolution_mixers", width, count, present * bias),
+    ])
 
 
 # --- buffers ---------------------------------------------------------------------------------------

@@ -20,11 +20,12 @@ _RATES = ("embedding_dropout", "attention_dropout", "residual_dropout")
 _ZOO_SIZES = ("max_positions", "norms_per_layer", "d_shared", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
               "v_head_dim", "ssm_inner", "ssm_state", "ssm_heads", "ssm_dt_rank", "conv_kernel", "linear_key_heads",
               "linear_value_heads", "linear_key_dim", "linear_value_dim", "per_layer_vocab", "per_layer_dim")
-_ZOO_FLAGS = ("qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert", "shared_expert_gate", "router_bias", "expert_bias", "conv_bias",
+_ZOO_FLAGS = ("ssm_time_step_norms", "query_gate", "qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert", "shared_expert_gate", "router_bias", "expert_bias", "conv_bias",
               "ssm_proj_bias", "ssm_norm")
 
 #: Token mixers a layer can have (``layer_types``), in transformers' names.
-MIXERS = ("full_attention", "sliding_attention", "chunked_attention", "mamba", "linear_attention", "conv", "none")
+MIXERS = ("full_attention", "sliding_attention", "chunked_attention", "mamba", "full_attention+mamba",
+          "linear_attention", "conv", "none")
 #: Feed-forward blocks a layer can have (``ffn_types``).
 FEED_FORWARDS = ("dense", "moe", "none")
 #: Norms of q and k inside attention: none, one d_head norm shared by the heads,
@@ -138,6 +139,11 @@ class ModelConfig(Record):
     conv_bias: bool = False
     ssm_proj_bias: bool = False
     ssm_norm: bool = False
+    ssm_out_bias: bool | None = None
+    mamba_version: int = 1
+    ssm_time_step_norms: bool = False
+    query_gate: bool = False
+    moe_latent: int | None = None
     linear_key_heads: int = 0
     linear_value_heads: int = 0
     linear_key_dim: int = 0
@@ -146,6 +152,7 @@ class ModelConfig(Record):
     per_layer_dim: int = 0
     rotary_dim: int | None = None
     max_positions: int = 0
+    rotary_sets: int | None = None
     left_out: str = ""
 
     _not_compared = frozenset({"name", "left_out"})
@@ -195,12 +202,21 @@ class ModelConfig(Record):
         for size in _ZOO_SIZES:
             set_(size, check.non_negative_int(size, getattr(self, size)))
         set_("ssm_groups", check.positive_int("ssm_groups", self.ssm_groups))
-        for optional in ("sliding_window", "attention_chunk", "embedding_dim", "d_expert", "rotary_dim"):
+        for optional in ("sliding_window", "attention_chunk", "embedding_dim", "d_expert", "rotary_dim", "moe_latent"):
+            if getattr(self, optional) is not None:
+                set_(optional, check.positive_int(optional, getattr(self, optional)))
+        if self.rotary_sets is not None:
+            set_("rotary_sets", check.non_negative_int("rotary_sets", self.rotary_sets))
+        for optional in ():
             if getattr(self, optional) is not None:
                 set_(optional, check.positive_int(optional, getattr(self, optional)))
         for flag in _ZOO_FLAGS:
             check.boolean(flag, getattr(self, flag))
         check.choice("qk_norm", self.qk_norm, QK_NORMS)
+        if self.mamba_version not in (1, 2):
+            raise ValueError(f"mamba_version must be 1 or 2, got {self.mamba_version!r}")
+        if self.ssm_out_bias is not None:
+            check.boolean("ssm_out_bias", self.ssm_out_bias)
         for name, allowed in (("layer_types", MIXERS), ("ffn_types", FEED_FORWARDS)):
             value = getattr(self, name)
             if value is None:
@@ -246,13 +262,18 @@ class ModelConfig(Record):
         """Channels of each head that rotary embeddings turn (``d_rot``); 0 without rotary."""
         if self.rotary_dim is not None:  # GPT-J's rotary_dim
             return self.rotary_dim
-        if not families.switches_of(self.model_type)["n_rot"]:
+        if not self.rotary_set_count:
             return 0
         if self.head_width <= 2**53:  # transformers' own float arithmetic: int(head_dim * factor)
             return int(self.head_width * self.rotary_fraction)
         from fractions import Fraction
 
         return int(self.head_width * Fraction(self.rotary_fraction))  # beyond floats: the exact product
+
+    @property
+    def rotary_set_count(self) -> int:
+        """Sets of rotary frequencies the model keeps (0 without rotary; Gemma 3: full and sliding)."""
+        return families.switches_of(self.model_type)["n_rot"] if self.rotary_sets is None else self.rotary_sets
 
     @property
     def standard_attention(self) -> bool:
@@ -272,9 +293,11 @@ class ModelConfig(Record):
     def layer_counts(self) -> dict[str, int]:
         """Layers of each kind, by symbol name (``L_full``, ``L_moe``, ...; chapter 14)."""
         mixers, ffns = self.mixers, self.feed_forwards
+        parallel = mixers.count("full_attention+mamba")  # Falcon-H1: attention and Mamba side by side
         full, sliding, chunked = (mixers.count(k) for k in ("full_attention", "sliding_attention", "chunked_attention"))
+        full += parallel
         return {"L_attn": full + sliding + chunked, "L_full": full, "L_slide": sliding, "L_chunk": chunked,
-                "L_ssm": mixers.count("mamba"), "L_lin": mixers.count("linear_attention"),
+                "L_ssm": mixers.count("mamba") + parallel, "L_lin": mixers.count("linear_attention"),
                 "L_conv": mixers.count("conv"), "L_moe": ffns.count("moe"), "L_ff": ffns.count("dense")}
 
     @property
@@ -320,11 +343,16 @@ class ModelConfig(Record):
             "d_inner": self.ssm_inner, "d_state": self.ssm_state, "h_ssm": self.ssm_heads, "g_ssm": self.ssm_groups,
             "r_dt": self.ssm_dt_rank, "d_conv": self.conv_kernel, "beta_conv": int(self.conv_bias),
             "beta_ssm": int(self.ssm_proj_bias), "x_ssmnorm": int(self.ssm_norm),
+            "beta_ssmo": int(self.ssm_proj_bias if self.ssm_out_bias is None else self.ssm_out_bias),
+            "x_m2": int(self.mamba_version == 2), "x_dtn": int(self.ssm_time_step_norms),
+            "x_qgate": int(self.query_gate), "d_lat": self.moe_latent or self.d_model,
+            "x_lat": int(self.moe_latent is not None),
             "h_lk": self.linear_key_heads, "h_lv": self.linear_value_heads, "d_lk": self.linear_key_dim,
             "d_lv": self.linear_value_dim, "V_ple": self.per_layer_vocab, "d_ple": self.per_layer_dim,
             "P_max": self.max_positions,
         }
         values["n_lscal"] += families.ACTIVATION_BUFFERS.get(self.activation, 0)
+        values["n_rot"] = self.rotary_set_count
         if self.activation in families.ACTIVATION_SAVED_TENSORS:
             values["n_act"] = families.ACTIVATION_SAVED_TENSORS[self.activation]
         return values

@@ -34,7 +34,7 @@ ACTIVATION_SAVED_TENSORS: dict[str, int] = {"gelu_new": 4, "gelu": 1, "gelu_pyto
 
 #: Layout switches whose value is 0 unless a family or a model type sets it
 #: (fused gate and up, attention sinks, a router score parameter, the buffers).
-DEFAULT_SWITCHES: dict[str, int] = {"f_qkv": 0, "f_gu": 0, "x_sink": 0, "x_rscore": 0, "x_sincos": 0, "x_mask": 0,
+DEFAULT_SWITCHES: dict[str, int] = {"f_qkv": 0, "f_gu": 0, "f_lin": 0, "x_mup": 0, "x_sink": 0, "x_rscore": 0, "x_sincos": 0, "x_mask": 0,
                                     "x_escale": 0, "x_escore": 0, "n_lscal": 0}
 
 #: Learnable parameters of an activation function, per layer (Apertus's xIELU: alpha_p, alpha_n).
@@ -80,6 +80,8 @@ _MOE = "a mixture of experts saves what its router sends to each expert, which d
        "of its saved tensors holds for every batch"
 _NOT_YET = "its forward pass has not been followed tensor by tensor yet"
 _BUFFERS = "buffers (rotary frequencies, masks, scales)"
+_SSM = ("a Mamba or DeltaNet mixer's saved tensors depend on the kernel (a fused CUDA kernel, or the PyTorch scan "
+        "chunk by chunk); they have not been followed tensor by tensor yet")
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -100,6 +102,16 @@ FAMILIES: dict[str, Family] = {
                {"f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe", norms=("rmsnorm",),
                requires=("kv_lora_rank", "v_head_dim"), section="sec-zoo-mla", buffers_label=_BUFFERS,
                table="latent"),
+        Family("mamba", "Mamba-1 and Mamba-2 (state-space mixers, no attention, no feed-forward block)",
+               {"f_exp": 0}, activations=None, no_activations=_SSM, rotary=False, mixer="mamba",
+               feed_forward="none", norms=("rmsnorm",), requires=("ssm_inner", "ssm_state", "conv_kernel"),
+               section="sec-zoo-ssm", buffers_label=_BUFFERS, table="mamba"),
+        Family("hybrid", "hybrid stacks (attention with Mamba, gated-DeltaNet or convolution layers)",
+               {"f_exp": 1}, activations=None, no_activations=_SSM, norms=("rmsnorm",), section="sec-zoo-ssm",
+               buffers_label=_BUFFERS, table="hybrid"),
+        Family("opt", "OPT (learned positions with two extra rows, projected word embeddings)", {"f_exp": 0},
+               activations=None, no_activations=_NOT_YET, rotary=False, norms=("layernorm", "none"),
+               section="sec-zoo-opt", buffers_label=_BUFFERS, table="opt"),
         Family("granite", "Granite (Llama layers with scaled embeddings, residuals, attention and logits)",
                {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
         Family("starcoder2", "StarCoder2 (LayerNorm, plain MLP with biases, grouped-query attention)",
@@ -166,7 +178,7 @@ FIELD_KINDS: dict[str, str] = {
     "d_expert": "count_or_none", "rotary_dim": "count_or_none", "experts_per_token": "count_or_none",
     "qk_norm_bias": "bool", "lm_head_bias": "bool", "embedding_norm": "bool", "shared_expert_gate": "bool",
     "router_bias": "bool", "conv_bias": "bool", "ssm_proj_bias": "bool", "ssm_norm": "bool", "final_norm": "bool",
-    "gated_mlp": "bool",
+    "gated_mlp": "bool", "ssm_out_bias": "bool", "moe_latent": "count_or_none",
 }
 
 K = Key.of
@@ -200,6 +212,12 @@ def _std(vocab, hidden, ff, layers, heads, *, kv, head, tie, act="silu") -> dict
 _DENSE_LLAMA = {"gated_mlp": True, "norm": "rmsnorm", "norms_per_layer": 2, "final_norm": True, "n_positions": 0,
                 "mlp_bias": False, "embedding_dropout": 0.0, "residual_dropout": 0.0, "parallel_residual": False,
                 "rotary_fraction": 1.0, "n_experts": 1}
+#: What the Mamba types fix (no attention: one "head"; one RMSNorm per layer).
+_SSM_FIXED = {"n_heads": 1, "n_kv_heads": None, "head_dim": None, "norm": "rmsnorm", "norms_per_layer": 1,
+              "final_norm": True, "n_positions": 0, "gated_mlp": False, "attention_bias": False, "mlp_bias": False,
+              "embedding_dropout": 0.0, "attention_dropout": 0.0, "residual_dropout": 0.0, "n_experts": 1}
+_LINEAR_KINDS = {"linear_attention": "linear_attention", "full_attention": "full_attention"}
+
 #: What the GPT-like dense types fix (LayerNorm, plain MLP with biases).
 _DENSE_GPT = {"gated_mlp": False, "norm": "layernorm", "norms_per_layer": 2, "final_norm": True, "n_positions": 0,
               "attention_bias": True, "output_bias": True, "mlp_bias": True, "parallel_residual": False,
@@ -454,6 +472,119 @@ def _olmoe(inputs, fields):
         raise ValueError(f"head_dim={fields['head_dim']} must be hidden_size / num_attention_heads: OLMoE's q/k "
                          "norms are hidden_size wide, so transformers cannot run another head width")
     return {}
+
+
+
+def _expand(key_expand: str, key_inner: str | None = None):
+    """Mamba's inner width: int(expand * hidden_size), unless the config gives it (Falcon-H1's mamba_d_ssm)."""
+    def step(inputs, fields):
+        inner = inputs.get(key_inner) if key_inner else None
+        if inner is None:
+            expand = inputs[key_expand]
+            if isinstance(expand, bool) or not isinstance(expand, (int, float)) or expand <= 0:
+                raise ValueError(f"{key_expand} must be a positive number, got {expand!r}")
+            inner = int(expand * fields["d_model"])
+        return {"ssm_inner": _integer(key_inner or key_expand, inner)}
+    return step
+
+
+def _time_step_rank(key: str):
+    def step(inputs, fields):
+        rank = inputs[key]
+        return {"ssm_dt_rank": -(-fields["d_model"] // 16) if rank == "auto" else _integer(key, rank)}
+    return step
+
+
+def _jamba(inputs, fields):
+    n = fields["n_layers"]
+    period, offset = (_integer(k, inputs[k], zero=k.endswith("offset")) for k in ("attn_layer_period",
+                                                                                  "attn_layer_offset"))
+    e_period, e_offset = (_integer(k, inputs[k], zero=k.endswith("offset")) for k in ("expert_layer_period",
+                                                                                      "expert_layer_offset"))
+    moe = fields["n_experts"] > 1
+    more = {} if moe else {"experts_per_token": 1}  # one expert: every layer dense, no router
+    return {**more, "layer_types": tuple("full_attention" if i % period == offset else "mamba" for i in range(n)),
+            "ffn_types": tuple("moe" if moe and i % e_period == e_offset else "dense" for i in range(n))}
+
+
+_BLOCKS = {"linear_attention": ("mamba", "none"), "mamba": ("mamba", "none"), "full_attention": ("full_attention", "none"),
+           "attention": ("full_attention", "none"), "mlp": ("none", "dense"), "moe": ("none", "moe")}
+_PATTERN_LETTERS = {"M": "linear_attention", "E": "moe", "*": "full_attention", "-": "mlp"}
+
+
+def _nemotron_h(inputs, fields):
+    """Nemotron-H: one block per layer, a Mamba-2 mixer, attention, an MLP or a mixture of experts."""
+    blocks = inputs["layers_block_type"]
+    if blocks is None and inputs["hybrid_override_pattern"] is not None:
+        pattern = inputs["hybrid_override_pattern"]
+        if not isinstance(pattern, str) or set(pattern) - set(_PATTERN_LETTERS):
+            raise ValueError(f"hybrid_override_pattern must be a string of M, E, * and -, got {pattern!r}")
+        blocks = [_PATTERN_LETTERS[c] for c in pattern]
+    if blocks is None:
+        blocks = ["linear_attention", "moe", "full_attention", "mlp"]
+    kinds = _pattern("layers_block_type", blocks, len(blocks) if isinstance(blocks, (list, tuple)) else -1, _BLOCKS)
+    return {"n_layers": len(kinds), "layer_types": tuple(k[0] for k in kinds), "ffn_types": tuple(k[1] for k in kinds),
+            "ssm_inner": _integer("mamba_num_heads", inputs["mamba_num_heads"])
+            * _integer("mamba_head_dim", inputs["mamba_head_dim"])}
+
+
+def _granite_hybrid(inputs, fields):
+    """Granite 4 hybrid: Mamba-2 or attention layers; a shared MLP in every layer, experts where configured."""
+    n = fields["n_layers"]
+    types = inputs["layer_types"] or ["linear_attention"] * n
+    kinds = _pattern("layer_types", types, n, {"linear_attention": "mamba", "mamba": "mamba",
+                                               "attention": "full_attention", "full_attention": "full_attention"})
+    experts = _integer("num_local_experts", inputs["num_local_experts"], zero=True)
+    shared = _integer("shared_intermediate_size", inputs["shared_intermediate_size"])
+    rope = inputs["position_embedding_type"] == "rope"
+    if experts:
+        return {"layer_types": kinds, "ffn_types": ("moe",) * n, "n_experts": experts, "d_shared": shared,
+                "shared_expert": True, "rotary_sets": int(rope)}
+    return {"layer_types": kinds, "ffn_types": ("dense",) * n, "n_experts": 1, "experts_per_token": 1, "d_ff": shared,
+            "rotary_sets": int(rope)}
+
+
+def _linear_layers(i, inputs, fields):
+    """Qwen3-Next, Qwen3.5: every full_attention_interval-th layer attends, the others are gated DeltaNets."""
+    interval = _integer("full_attention_interval", inputs["full_attention_interval"])
+    return "full_attention" if (i + 1) % interval == 0 else "linear_attention"
+
+
+def _mixer_pattern(rule, names):
+    def step(inputs, fields):
+        n = fields["n_layers"]
+        if inputs.get("layer_types") is not None:
+            return {"layer_types": _pattern("layer_types", inputs["layer_types"], n, names)}
+        return {"layer_types": tuple(rule(i, inputs, fields) for i in range(n))}
+    return step
+
+
+def _lfm2(inputs, fields):
+    """LFM2: attention at full_attn_idxs, short convolutions elsewhere; an MLP width adjusted as LLaMA's."""
+    n = fields["n_layers"]
+    if inputs["layer_types"] is not None:
+        kinds = _pattern("layer_types", inputs["layer_types"], n, {"full_attention": "full_attention", "conv": "conv"})
+    else:
+        idxs = _indices("full_attn_idxs", inputs["full_attn_idxs"], n) if inputs["full_attn_idxs"] is not None \
+            else frozenset(range(n))
+        kinds = tuple("full_attention" if i in idxs else "conv" for i in range(n))
+    width = fields["d_ff"]
+    if _flag("block_auto_adjust_ff_dim", inputs["block_auto_adjust_ff_dim"]):
+        width = int(2 * width / 3)
+        multiplier = inputs["block_ffn_dim_multiplier"]
+        if multiplier is not None:
+            multiple = _integer("block_multiple_of", inputs["block_multiple_of"])
+            width = int(multiplier * width)
+            width = multiple * ((width + multiple - 1) // multiple)
+    return {"layer_types": kinds, "d_ff": width}
+
+
+def _opt(inputs, fields):
+    before = _flag("do_layer_norm_before", inputs["do_layer_norm_before"])
+    removed = _flag("_remove_final_layer_norm", inputs["_remove_final_layer_norm"])
+    affine = _flag("layer_norm_elementwise_affine", inputs["layer_norm_elementwise_affine"])
+    return {"final_norm": before and not removed, "norm": "layernorm" if affine else "none",
+            "n_positions": _integer("max_position_embeddings", inputs["max_position_embeddings"])}
 
 
 MODEL_TYPES: dict[str, ModelType] = {
@@ -786,6 +917,133 @@ MODEL_TYPES: dict[str, ModelType] = {
             inputs={"q_lora_rank": K("q_lora_rank", 1536), "first_k_dense_replace": K("first_k_dense_replace", 3),
                     "n_shared_experts": K("n_shared_experts", 1), "moe_intermediate_size": K("moe_intermediate_size", 2048)},
             derive=_steps(_latent, _moe_pattern(_first_k_dense), _shared_experts("n_shared_experts"))),
+        # --- chapter 14: state-space mixers and hybrid stacks ------------------------------------
+        ModelType("mamba", "mamba", {
+            "vocab_size": K("vocab_size", 50280), "d_model": K("hidden_size", 768),
+            "n_layers": K("num_hidden_layers", 32), "ssm_state": K("state_size", 16), "conv_kernel": K("conv_kernel", 4),
+            "ssm_proj_bias": K("use_bias", False), "conv_bias": K("use_conv_bias", True),
+            "tied_embeddings": K("tie_word_embeddings", True), "activation": K("hidden_act", "silu"),
+        }, {**_SSM_FIXED, "mamba_version": 1},
+            inputs={"expand": K("expand", 2), "time_step_rank": K("time_step_rank", "auto")},
+            derive=_steps(_expand("expand"), _time_step_rank("time_step_rank"))),
+        ModelType("mamba2", "mamba", {
+            "vocab_size": K("vocab_size", 32768), "d_model": K("hidden_size", 4096),
+            "n_layers": K("num_hidden_layers", 64), "ssm_state": K("state_size", 128), "conv_kernel": K("conv_kernel", 4),
+            "ssm_proj_bias": K("use_bias", False), "conv_bias": K("use_conv_bias", True),
+            "ssm_heads": K("num_heads", 128), "ssm_groups": K("n_groups", 8),
+            "tied_embeddings": K("tie_word_embeddings", False), "activation": K("hidden_act", "silu"),
+        }, {**_SSM_FIXED, "mamba_version": 2, "ssm_norm": True},
+            inputs={"expand": K("expand", 2)}, derive=_expand("expand")),
+        ModelType("jamba", "hybrid", {
+            **_std(65536, 4096, 14336, 32, 32, kv=8, head=None, tie=False),
+            "d_expert": K("intermediate_size", 14336), "n_experts": K("num_experts", 16),
+            "experts_per_token": K("num_experts_per_tok", 2), "ssm_state": K("mamba_d_state", 16),
+            "conv_kernel": K("mamba_d_conv", 4), "conv_bias": K("mamba_conv_bias", True),
+            "ssm_proj_bias": K("mamba_proj_bias", False),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "mamba_version": 1,
+            "ssm_time_step_norms": True},
+            switches={"n_rot": 0},
+            inputs={"mamba_expand": K("mamba_expand", 2), "mamba_dt_rank": K("mamba_dt_rank", "auto"),
+                    "attn_layer_period": K("attn_layer_period", 8), "attn_layer_offset": K("attn_layer_offset", 4),
+                    "expert_layer_period": K("expert_layer_period", 2),
+                    "expert_layer_offset": K("expert_layer_offset", 1)},
+            derive=_steps(_expand("mamba_expand"), _time_step_rank("mamba_dt_rank"), _jamba)),
+        ModelType("falcon_h1", "hybrid", {
+            **_std(128000, 4096, 14336, 32, 32, kv=8, head=None, tie=False),
+            "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
+            "ssm_state": K("mamba_d_state", 256), "conv_kernel": K("mamba_d_conv", 4),
+            "ssm_heads": K("mamba_n_heads", 128), "ssm_groups": K("mamba_n_groups", 1),
+            "conv_bias": K("mamba_conv_bias", True), "ssm_proj_bias": K("mamba_proj_bias", False),
+            "ssm_out_bias": K("projectors_bias", False), "ssm_norm": K("mamba_rms_norm", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "mamba_version": 2},
+            switches={"x_mup": 1},
+            inputs={"mamba_expand": K("mamba_expand", 2), "mamba_d_ssm": K("mamba_d_ssm", 1024)},
+            derive=_steps(_expand("mamba_expand", "mamba_d_ssm"),
+                          lambda inputs, fields: {"layer_types": ("full_attention+mamba",) * fields["n_layers"]})),
+        ModelType("granitemoehybrid", "hybrid", {
+            **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
+            "d_expert": K("intermediate_size", 11008), "attention_bias": K("attention_bias", False),
+            "experts_per_token": K("num_experts_per_tok", 2), "ssm_state": K("mamba_d_state", 256),
+            "conv_kernel": K("mamba_d_conv", 4), "ssm_heads": K("mamba_n_heads", 128),
+            "ssm_groups": K("mamba_n_groups", 1), "conv_bias": K("mamba_conv_bias", True),
+            "ssm_proj_bias": K("mamba_proj_bias", False),
+        }, {**_DENSE_LLAMA, "output_bias": None, "mamba_version": 2, "ssm_norm": True},
+            switches={"f_gu": 1},
+            inputs={"mamba_expand": K("mamba_expand", 2), "layer_types": K(("layer_types", "layers_block_type"), None),
+                    "num_local_experts": K("num_local_experts", 8),
+                    "shared_intermediate_size": K("shared_intermediate_size", 1024),
+                    "position_embedding_type": K("position_embedding_type", None)},
+            derive=_steps(_expand("mamba_expand"), _granite_hybrid)),
+        ModelType("nemotron_h", "hybrid", {
+            "vocab_size": K("vocab_size", 131072), "d_model": K("hidden_size", 4096),
+            "n_heads": K("num_attention_heads", 32), "n_kv_heads": K("num_key_value_heads", 8),
+            "head_dim": K("head_dim", 128),
+            "d_ff": K("intermediate_size", 21504), "activation": K("mlp_hidden_act", "relu2"),
+            "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
+            "attention_dropout": K("attention_dropout", 0.0),
+            "n_experts": K(("n_routed_experts", "num_local_experts"), 8),
+            "experts_per_token": K("num_experts_per_tok", 2), "d_expert": K("moe_intermediate_size", 7688),
+            "d_shared": K("moe_shared_expert_intermediate_size", 7688), "moe_latent": K("moe_latent_size", None),
+            "ssm_state": K("ssm_state_size", 128), "conv_kernel": K(("conv_kernel", "mamba_d_conv"), 4),
+            "ssm_heads": K("mamba_num_heads", 128), "ssm_groups": K(("n_groups", "mamba_n_groups"), 8),
+            "conv_bias": K(("use_conv_bias", "mamba_conv_bias"), True), "ssm_proj_bias": K("use_bias", False),
+        }, {**_DENSE_LLAMA, "gated_mlp": False, "output_bias": False, "mamba_version": 2, "ssm_norm": True,
+            "norms_per_layer": 1, "shared_expert": True, "n_layers": 4,
+            "tied_embeddings": False},  # NemotronHForCausalLM ties nothing, whatever tie_word_embeddings says
+            switches={"n_rot": 0, "x_escore": 1},
+            inputs={"layers_block_type": K(("layers_block_type", "layer_types"), None),
+                    "hybrid_override_pattern": K("hybrid_override_pattern", None),
+                    "mamba_num_heads": K("mamba_num_heads", 128), "mamba_head_dim": K("mamba_head_dim", 64)},
+            derive=_nemotron_h),
+        ModelType("qwen3_next", "hybrid", {
+            **_std(151936, 2048, 5632, 48, 16, kv=2, head=256, tie=False),
+            "attention_bias": K("attention_bias", False), "n_experts": K(("num_experts", "num_local_experts"), 512),
+            "experts_per_token": K("num_experts_per_tok", 10), "d_expert": K("moe_intermediate_size", 512),
+            "d_shared": K("shared_expert_intermediate_size", 512),
+            "linear_key_heads": K("linear_num_key_heads", 16), "linear_value_heads": K("linear_num_value_heads", 32),
+            "linear_key_dim": K("linear_key_head_dim", 128), "linear_value_dim": K("linear_value_head_dim", 128),
+            "conv_kernel": K("linear_conv_kernel_dim", 4),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.25),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "head", "query_gate": True, "shared_expert": True,
+            "shared_expert_gate": True},
+            switches={"f_lin": 1},
+            inputs={"layer_types": K("layer_types", None), "full_attention_interval": K("full_attention_interval", 4),
+                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", [])},
+            derive=_steps(_mixer_pattern(_linear_layers, _LINEAR_KINDS), _moe_pattern(_sparse_step))),
+        ModelType("qwen3_5_text", "hybrid", {
+            **_std(248320, 4096, 12288, 32, 16, kv=4, head=256, tie=False),
+            "attention_bias": K("attention_bias", False),
+            "linear_key_heads": K("linear_num_key_heads", 16), "linear_value_heads": K("linear_num_value_heads", 32),
+            "linear_key_dim": K("linear_key_head_dim", 128), "linear_value_dim": K("linear_value_head_dim", 128),
+            "conv_kernel": K("linear_conv_kernel_dim", 4),
+            "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.25),
+        }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "head", "query_gate": True},
+            inputs={"layer_types": K("layer_types", None), "full_attention_interval": K("full_attention_interval", 4)},
+            derive=_steps(_mixer_pattern(_linear_layers, _LINEAR_KINDS),
+                          lambda inputs, fields: {"ffn_types": ("dense",) * fields["n_layers"]})),
+        ModelType("lfm2", "hybrid", {
+            **_std(65536, 2560, 12288, 32, 32, kv=8, head=None, tie=True),
+            "conv_bias": K("conv_bias", False), "conv_kernel": K("conv_L_cache", 3),
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "head"},
+            inputs={"layer_types": K("layer_types", None), "full_attn_idxs": K("full_attn_idxs", None),
+                    "block_auto_adjust_ff_dim": K("block_auto_adjust_ff_dim", True),
+                    "block_ffn_dim_multiplier": K("block_ffn_dim_multiplier", 1.0),
+                    "block_multiple_of": K("block_multiple_of", 256)},
+            derive=_steps(_lfm2, lambda inputs, fields: {"ffn_types": ("dense",) * fields["n_layers"]})),
+        ModelType("opt", "opt", {
+            "vocab_size": K("vocab_size", 50272), "d_model": K("hidden_size", 768),
+            "n_layers": K("num_hidden_layers", 12), "n_heads": K("num_attention_heads", 12),
+            "d_ff": K("ffn_dim", 3072), "embedding_dim": K("word_embed_proj_dim", None),
+            "attention_bias": K("enable_bias", True), "mlp_bias": K("enable_bias", True),
+            "tied_embeddings": K("tie_word_embeddings", True), "activation": K("activation_function", "relu"),
+            "attention_dropout": K("attention_dropout", 0.0), "residual_dropout": K("dropout", 0.1),
+        }, {"gated_mlp": False, "output_bias": None, "norms_per_layer": 2, "n_kv_heads": None, "head_dim": None,
+            "parallel_residual": False, "rotary_fraction": 1.0, "n_experts": 1, "embedding_dropout": 0.0},
+            inputs={"do_layer_norm_before": K("do_layer_norm_before", True),
+                    "_remove_final_layer_norm": K("_remove_final_layer_norm", False),
+                    "layer_norm_elementwise_affine": K("layer_norm_elementwise_affine", True),
+                    "max_position_embeddings": K("max_position_embeddings", 2048)},
+            derive=_opt),
     )
 }
 

@@ -150,6 +150,20 @@ r_dt = sp.Symbol("r_dt", **_COUNT)
 bias_conv = sp.Symbol("beta_conv", **_SWITCH)
 bias_ssm = sp.Symbol("beta_ssm", **_SWITCH)
 ssm_norm = sp.Symbol("x_ssmnorm", **_SWITCH)
+#: 1 for Mamba-2 mixers (heads, groups, a gated norm), 0 for Mamba-1 (time-step
+#: rank); 1 where Mamba-1 normalises its time step, B and C (Jamba); 1 where the
+#: out projection has a bias of its own switch (Falcon-H1's projectors_bias).
+mamba2 = sp.Symbol("x_m2", **_SWITCH)
+ssm_time_step_norms = sp.Symbol("x_dtn", **_SWITCH)
+bias_ssm_out = sp.Symbol("beta_ssmo", **_SWITCH)
+#: 1 where the query projection also produces an output gate (Qwen3-Next, Qwen3.5: 2 h d_head).
+query_gate = sp.Symbol("x_qgate", **_SWITCH)
+#: 1 where a gated DeltaNet fuses its input projections (Qwen3-Next) rather than splitting them (Qwen3.5).
+fused_deltanet = sp.Symbol("f_lin", **_SWITCH)
+#: Nemotron-H: width the experts work in (moe_latent_size; d_model without one) and 1 where
+#: projections map d_model to it and back.
+d_lat = sp.Symbol("d_lat", **_COUNT)
+latent_experts = sp.Symbol("x_lat", **_SWITCH)
 #: Gated DeltaNet (Qwen3-Next, Qwen3.5): key and value heads and their widths.
 h_lk = sp.Symbol("h_lk", **_COUNT)
 h_lv = sp.Symbol("h_lv", **_COUNT)
@@ -170,6 +184,7 @@ causal_mask = sp.Symbol("x_mask", **_SWITCH)
 embedding_scale = sp.Symbol("x_escale", **_SWITCH)
 score_correction = sp.Symbol("x_escore", **_SWITCH)
 n_layer_scalars = sp.Symbol("n_lscal", **_SWITCH)
+mup_vector = sp.Symbol("x_mup", **_SWITCH)
 
 # Workload
 B = sp.Symbol("B", **_COUNT)
@@ -308,6 +323,13 @@ NOTATION: tuple[Notation, ...] = (
     Notation(bias_conv, "conv bias", "1 if the mixer's convolution has a bias, else 0"),
     Notation(bias_ssm, "Mamba projection bias", "1 if the mixer's in and out projections have biases, else 0"),
     Notation(ssm_norm, "Mamba-2 gated norm", "1 if the Mamba-2 mixer has its gated RMSNorm, else 0"),
+    Notation(mamba2, "Mamba-2", "1 if the Mamba mixers are Mamba-2 (heads and groups), 0 for Mamba-1"),
+    Notation(ssm_time_step_norms, "time-step norms", "1 if a Mamba-1 mixer normalises its time step, B and C (Jamba)"),
+    Notation(bias_ssm_out, "Mamba out bias", "1 if the Mamba mixer's out projection has a bias, else 0"),
+    Notation(query_gate, "query gate", "1 if the query projection also produces a sigmoid output gate"),
+    Notation(fused_deltanet, "fused DeltaNet projections", "1 if a gated DeltaNet fuses its input projections"),
+    Notation(d_lat, "moe_latent_size", "width the routed experts work in (d_model without a latent)"),
+    Notation(latent_experts, "latent experts", "1 if projections map d_model to the experts' latent width and back"),
     Notation(h_lk, "DeltaNet key heads", "key (and query) heads of a gated DeltaNet"),
     Notation(h_lv, "DeltaNet value heads", "value heads of a gated DeltaNet"),
     Notation(d_lk, "DeltaNet key width", "width of a gated-DeltaNet key head"),
@@ -321,6 +343,7 @@ NOTATION: tuple[Notation, ...] = (
     Notation(embedding_scale, "embedding scale", "1 if the model keeps its embedding scale as a buffer (Gemma)"),
     Notation(score_correction, "score correction buffer", "1 if each MoE layer keeps an expert-score correction buffer"),
     Notation(n_layer_scalars, "layer scalars", "constant fp32 scalars each layer keeps as buffers"),
+    Notation(mup_vector, "muP vector", "1 if each Mamba mixer keeps Falcon-H1's muP multipliers as a buffer"),
     Notation(B, "batch", "batch size: sequences per optimizer step"),
     Notation(S, "seq", "sequence length in tokens"),
     Notation(E, "E", "B S d_model: elements (not bytes) of one activation tensor of width d_model"),

@@ -17,8 +17,9 @@ the model type sets.
 from __future__ import annotations
 
 from .components import (
-    Buffer, Tensor, attention, attention_sinks, dense_mlp, latent_attention, norm, output_layer, position_embedding,
-    qk_norms, rotary_buffers, routed_experts, router, scalar_buffer, shared_expert, token_embedding,
+    Buffer, Tensor, attention, attention_sinks, dense_mlp, gated_deltanet, latent_attention, mamba2_mixer, mamba_mixer,
+    norm, output_layer, position_embedding, qk_norms, rotary_buffers, routed_experts, router, scalar_buffer,
+    shared_expert, short_convolution, token_embedding,
 )
 from .symbols import (
     L, P_max, causal_mask, d_head, d_model, d_rot, embedding_norm, embedding_scale, final_norm, fused_experts,
@@ -26,7 +27,9 @@ from .symbols import (
     norm_shift, norm_width, qk_norm_each, qk_norm_full, qk_norm_head, qk_norm_shift, router as router_switch,
     sincos_table, untied, bias_lm, L_moe, n_experts, score_correction, L_ff, d_expert, d_shared, bias_router,
     router_score_bias, shared_gate, shared_expert as shared_switch, sinks, bias_ff, r_q, r_kv, d_nope, d_rope, d_v,
-    q_compressed, bias_qkv, bias_experts,
+    q_compressed, bias_qkv, bias_experts, L_attn, L_ssm, L_lin, L_conv, d_inner, d_state, d_conv, h_ssm, g_ssm, r_dt,
+    bias_conv, bias_ssm, bias_ssm_out, ssm_norm, mamba2, ssm_time_step_norms, query_gate, fused_deltanet, h_lk, h_lv,
+    d_lk, d_lv, d_lat, latent_experts, gated, mup_vector, P, d_emb, embedding_projection,
 )
 import sympy as sp
 
@@ -128,6 +131,70 @@ LATENT: tuple[Tensor, ...] = tuple(
 )
 
 
+# --- chapter 14: state-space mixers and hybrid stacks ------------------------------------------
+
+_mamba = dict(inner=d_inner, state=d_state, kernel=d_conv, conv_bias=bias_conv, in_bias=bias_ssm, out_bias=bias_ssm_out)
+
+
+def mamba_mixers(count) -> list[Tensor]:
+    """Mamba-1 mixers where ``x_m2`` is 0, Mamba-2 mixers where it is 1."""
+    return (mamba_mixer(count, rank=r_dt, time_step_norms=ssm_time_step_norms, present=1 - mamba2, **_mamba)
+            + mamba2_mixer(count, heads=h_ssm, groups=g_ssm, norm=ssm_norm, present=mamba2, **_mamba))
+
+
+#: Mamba-1 and Mamba-2: every layer one mixer behind one RMSNorm, no feed-forward block.
+MAMBA: tuple[Tensor, ...] = tuple(
+    token_embedding() + mamba_mixers(L) + layer_norms() + final_layer_norm() + output_layer(untied)
+)
+
+
+def latent_projections(count) -> list[Tensor]:
+    """Nemotron-H: projections from d_model to the experts' latent width and back."""
+    return norm_free_linear("experts.latent_in", d_lat * d_model, d_lat, count) + norm_free_linear(
+        "experts.latent_out", d_model * d_lat, d_model, count)
+
+
+def norm_free_linear(name, weight, bias_width, count) -> list[Tensor]:
+    return [Tensor(name, "feed_forward_weights", weight, count, latent_experts),
+            Tensor(f"{name}.bias", "feed_forward_biases", bias_width, count, latent_experts * bias_ff)]
+
+
+#: Hybrid stacks (chapter 14): attention, Mamba, gated-DeltaNet and short-convolution
+#: layers, each kind counted by its own L_*, with dense or MoE feed-forward blocks.
+HYBRID: tuple[Tensor, ...] = tuple(
+    token_embedding()
+    + attention(L_attn, query_gate=query_gate)
+    + all_qk_norms(L_attn)
+    + mamba_mixers(L_ssm)
+    + gated_deltanet(L_lin, key_heads=h_lk, value_heads=h_lv, key_width=d_lk, value_width=d_lv, kernel=d_conv,
+                     fused=fused_deltanet)
+    + short_convolution(L_conv, kernel=d_conv, bias=bias_conv)
+    + dense_mlp(L_ff, fused_gate_up=fused_gate_up)
+    + routed_experts(L_moe, width=d_lat, hidden=d_expert, bias=bias_experts)
+    + latent_projections(L_moe)
+    + router(L_moe, bias=bias_router)
+    + shared_expert(L_moe, hidden=d_shared, present=shared_switch, gate=shared_gate, bias=bias_ff, gated_=gated,
+                    fused_gate_up=fused_gate_up)
+    + layer_norms()
+    + final_layer_norm()
+    + output_layer(untied)
+)
+
+#: OPT: word embeddings of width d_emb (projected in and out where it is not d_model),
+#: P + 2 learned positions, LayerNorms that may have no parameters.
+OPT: tuple[Tensor, ...] = tuple(
+    token_embedding(width=d_emb)
+    + position_embedding(rows=P + 2, present=learned_positions)
+    + [Tensor("project_in", "embedding_projections", d_model * d_emb, present=embedding_projection),
+       Tensor("project_out", "embedding_projections", d_emb * d_model, present=embedding_projection)]
+    + attention(L)
+    + dense_mlp(L)
+    + layer_norms()
+    + final_layer_norm()
+    + output_layer(untied, width=d_emb)
+)
+
+
 # --- buffers ----------------------------------------------------------------------------------
 
 #: Every buffer a supported model may hold, each behind the switch its model type sets.
@@ -139,9 +206,11 @@ BUFFERS: tuple[Buffer, ...] = tuple(
               present=score_correction)]
     + scalar_buffer("embed_scale", "embedding scale, fp32", present=embedding_scale)
     + scalar_buffer("layer_scalar", "per-layer constants, fp32", count=n_layer_scalars * L)
+    + [Buffer("mamba.mup_vector", "muP multipliers, fp32", 2 * d_inner + 2 * g_ssm * d_state + h_ssm, L_ssm,
+              present=mup_vector)]
 )
 
 
 #: Every table by the name a family gives (:attr:`everybyte.families.Family.table`).
-TABLE_BY_NAME: dict[str, tuple[Tensor, ...]] = {"decoder": DECODER, "dense": DENSE, "moe": MOE,
-                                                 "latent": LATENT}
+TABLE_BY_NAME: dict[str, tuple[Tensor, ...]] = {"decoder": DECODER, "dense": DENSE, "moe": MOE, "latent": LATENT,
+                                                 "mamba": MAMBA, "hybrid": HYBRID, "opt": OPT}
