@@ -20,7 +20,7 @@ def test_path_and_dict_give_the_same_config(tmp_path):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, mixtral, gpt_neox; got 'bert'"),
+        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, mixtral, gpt_neox, internlm3, "),
         ({}, "config has no model_type; it must be one of"),
         ({"model_type": []}, "model_type must be a string"),
         ({"model_type": None}, "model_type must be a string"),

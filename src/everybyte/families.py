@@ -208,6 +208,11 @@ def _std(vocab, hidden, ff, layers, heads, *, kv, head, tie, act="silu") -> dict
             "activation": K("hidden_act", act), "attention_dropout": K("attention_dropout", 0.0)}
 
 
+def _no_dropout_key(keys: dict) -> dict:
+    """ERNIE 4.5 hard-codes attention_dropout = 0.0: its config has no such key."""
+    return {k: v for k, v in keys.items() if k != "attention_dropout"}
+
+
 #: What the llama-like dense types fix (RMSNorm, gated MLP without biases, two norms per layer).
 _DENSE_LLAMA = {"gated_mlp": True, "norm": "rmsnorm", "norms_per_layer": 2, "final_norm": True, "n_positions": 0,
                 "mlp_bias": False, "embedding_dropout": 0.0, "residual_dropout": 0.0, "parallel_residual": False,
@@ -304,10 +309,14 @@ def _attention_pattern(rule):
     return step
 
 
-def _every(period_key: str, default_period: int, first: str, rest: str, offset: int = 1):
-    """Layer i is ``rest`` where (i + offset) % period == 0, else ``first`` (Gemma 2/3, Cohere 2, OLMo 3)."""
+def _every(period_key: str | None, default_period: int, first: str, rest: str, offset: int = 1):
+    """Layer i is ``rest`` where (i + offset) % period == 0, else ``first`` (Gemma 2/3, Cohere 2, OLMo 3).
+
+    The period is the input ``period_key`` (a key only the config class's
+    ``__init__`` reads), or ``default_period`` where the class fixes it.
+    """
     def rule(i, inputs, fields):
-        period = _integer(period_key, inputs.get(period_key, default_period) or default_period)
+        period = default_period if period_key is None else _integer(period_key, inputs[period_key])
         return rest if (i + offset) % period == 0 else first
     return rule
 
@@ -633,7 +642,7 @@ MODEL_TYPES: dict[str, ModelType] = {
                                        "mlp_bias": K(("mlp_bias", "bias"), False)}, output_bias=None, n_experts=1),
         _llama_like("exaone", keys={"vocab_size": K("vocab_size", 102400), "d_ff": K("intermediate_size", 14336),
                                     "n_layers": K(("num_hidden_layers", "num_layers"), 32),
-                                    "n_kv_heads": K("num_key_value_heads", 8), "head_dim": K("head_dim", 128),
+                                    "n_kv_heads": K("num_key_value_heads", 8), "head_dim": K("head_dim", None),
                                     "activation": K(("hidden_act", "activation_function"), "silu"),
                                     "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False)},
                     output_bias=None, n_experts=1),
@@ -694,14 +703,14 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "norm": "layernorm", "output_bias": False, "head_dim": None},
             inputs={"qk_layernorm": K("qk_layernorm", False)}, derive=_stablelm),
         ModelType("phi", "dense", {
-            **_std(51200, 2048, 8192, 24, 32, kv=32, head=None, tie=False, act="gelu_new"),
+            **_std(51200, 2048, 8192, 24, 32, kv=None, head=None, tie=False, act="gelu_new"),
             "embedding_dropout": K("embd_pdrop", 0.0), "residual_dropout": K("resid_pdrop", 0.0),
             "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.5),
         }, {**_DENSE_GPT, "norms_per_layer": 1, "parallel_residual": True, "lm_head_bias": True,
             "n_kv_heads": None, "head_dim": None},
             inputs={"qk_layernorm": K("qk_layernorm", False)}, derive=_phi),
         ModelType("phi3", "dense", {
-            **_std(32064, 3072, 8192, 32, 32, kv=32, head=None, tie=False),
+            **_std(32064, 3072, 8192, 32, 32, kv=None, head=None, tie=False),
             "embedding_dropout": K("embd_pdrop", 0.0), "residual_dropout": K("resid_pdrop", 0.0),
             "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 1.0),
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
@@ -717,7 +726,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "norms_per_layer": 4}, switches={"x_escale": 1},
             inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
-            derive=_attention_pattern(_every("_period", 2, "sliding_attention", "full_attention"))),
+            derive=_attention_pattern(_every(None, 2, "sliding_attention", "full_attention"))),
         ModelType("gemma3_text", "dense", {
             **_std(262208, 2304, 9216, 26, 8, kv=4, head=256, tie=True, act="gelu_pytorch_tanh"),
             "activation": K(("hidden_activation", "hidden_act"), "gelu_pytorch_tanh"),
@@ -740,19 +749,19 @@ MODEL_TYPES: dict[str, ModelType] = {
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}, switches={"n_rot": 2},
             inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
-            derive=_attention_pattern(_every("_period", 4, "sliding_attention", "full_attention"))),
+            derive=_attention_pattern(_every(None, 4, "sliding_attention", "full_attention"))),
         ModelType("granite", "granite", {
             **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
             "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
         }, {**_LLAMA_FIXED, "output_bias": None, "n_experts": 1}),
         ModelType("cohere", "dense", {
-            **_std(256000, 8192, 22528, 40, 64, kv=64, head=None, tie=True),
+            **_std(256000, 8192, 22528, 40, 64, kv=None, head=None, tie=True),
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm_no_bias", "norms_per_layer": 1,
             "parallel_residual": True},
             inputs={"use_qk_norm": K("use_qk_norm", False)}, derive=_qk_option("use_qk_norm", "full")),
         ModelType("cohere2", "dense", {
-            **_std(256000, 8192, 22528, 40, 64, kv=64, head=128, tie=True),
+            **_std(256000, 8192, 22528, 40, 64, kv=None, head=128, tie=True),
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm_no_bias", "norms_per_layer": 1,
             "parallel_residual": True},
@@ -791,13 +800,13 @@ MODEL_TYPES: dict[str, ModelType] = {
             "attention_dropout": K("attention_dropout", 0.1),
         }, {**_DENSE_LLAMA}),
         ModelType("apertus", "dense", {
-            **_std(131072, 4096, 14336, 32, 32, kv=32, head=None, tie=False, act="xielu"),
+            **_std(131072, 4096, 14336, 32, 32, kv=None, head=None, tie=False, act="xielu"),
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "gated_mlp": False, "qk_norm": "head"}),
         ModelType("ernie4_5", "dense", {
-            **_std(103424, 1024, 3072, 18, 16, kv=2, head=128, tie=True),
+            **_no_dropout_key(_std(103424, 1024, 3072, 18, 16, kv=2, head=128, tie=True)),
             "attention_bias": K("use_bias", False), "mlp_bias": K("use_bias", False),
-        }, {**_DENSE_LLAMA, "output_bias": None}),
+        }, {**_DENSE_LLAMA, "output_bias": None, "attention_dropout": 0.0}),
         ModelType("ministral", "dense", {
             **_std(32000, 4096, 14336, 32, 32, kv=8, head=None, tie=False),
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
@@ -815,7 +824,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             "d_shared": K("shared_expert_intermediate_size", 5632),
         }, {**_DENSE_LLAMA, "output_bias": False, "shared_expert": True, "shared_expert_gate": True},
             inputs={**_QWEN_WINDOW, "decoder_sparse_step": K("decoder_sparse_step", 1),
-                    "mlp_only_layers": K("mlp_only_layers", [])},
+                    "mlp_only_layers": K("mlp_only_layers", None)},
             derive=_steps(_attention_pattern(_qwen_moe_sliding), _moe_pattern(_sparse_step))),
         ModelType("qwen3_moe", "moe", {
             **_std(151936, 2048, 6144, 24, 32, kv=4, head=None, tie=False),
@@ -823,7 +832,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             "experts_per_token": K("num_experts_per_tok", 8), "d_expert": K("moe_intermediate_size", 768),
         }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "head"},
             inputs={"sliding_window": K("sliding_window", 4096), "use_sliding_window": K("use_sliding_window", False),
-                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", [])},
+                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", None)},
             derive=_steps(_window_everywhere, _moe_pattern(_sparse_step))),
         ModelType("phimoe", "moe", {
             **_std(32064, 4096, 6400, 32, 32, kv=8, head=None, tie=False),
@@ -833,7 +842,7 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "output_bias": None, "norm": "layernorm"},
             inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
         ModelType("olmoe", "moe", {
-            **_std(50304, 2048, 2048, 16, 16, kv=16, head=None, tie=False),
+            **_std(50304, 2048, 2048, 16, 16, kv=None, head=None, tie=False),
             "d_expert": K("intermediate_size", 2048), "attention_bias": K("attention_bias", False),
             "n_experts": K(("num_experts", "num_local_experts"), 64), "experts_per_token": K("num_experts_per_tok", 8),
         }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}, derive=_olmoe),
@@ -849,7 +858,7 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "output_bias": None, "expert_bias": True, "router_bias": True},
             switches={"x_sink": 1},
             inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 128)},
-            derive=_attention_pattern(_every("_period", 2, "sliding_attention", "full_attention"))),
+            derive=_attention_pattern(_every(None, 2, "sliding_attention", "full_attention"))),
         ModelType("glm4_moe", "moe", {
             **_std(151552, 4096, 10944, 46, 96, kv=8, head=None, tie=False),
             "attention_bias": K("attention_bias", False), "n_experts": K(("n_routed_experts", "num_local_experts"), 128),
@@ -880,11 +889,11 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "full"},
             switches={"x_escore": 1}),
         ModelType("ernie4_5_moe", "moe", {
-            **_std(103424, 2560, 12288, 28, 20, kv=4, head=None, tie=True),
+            **_no_dropout_key(_std(103424, 2560, 12288, 28, 20, kv=4, head=None, tie=True)),
             "attention_bias": K("use_bias", False), "mlp_bias": K("use_bias", False),
             "lm_head_bias": K("use_bias", False), "n_experts": K(("moe_num_experts", "num_experts"), 64),
             "experts_per_token": K(("moe_k", "num_experts_per_tok"), 6), "d_expert": K("moe_intermediate_size", 1536),
-        }, {**_DENSE_LLAMA, "output_bias": None},
+        }, {**_DENSE_LLAMA, "output_bias": None, "attention_dropout": 0.0},
             switches={"x_rscore": 1},
             inputs={"moe_layer_start_index": K("moe_layer_start_index", 1),
                     "moe_layer_end_index": K("moe_layer_end_index", -1),
@@ -893,7 +902,7 @@ MODEL_TYPES: dict[str, ModelType] = {
                     "moe_intermediate_size": K("moe_intermediate_size", 1536)},
             derive=_steps(_moe_pattern(_ernie_moe), _shared_experts("moe_num_shared_experts", always=False))),
         ModelType("deepseek_v2", "deepseek", {
-            **_std(102400, 4096, 11008, 32, 32, kv=32, head=None, tie=False),
+            **_std(102400, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
             "attention_bias": K("attention_bias", False),
             "n_experts": K(("n_routed_experts", "num_experts"), 64),
             "experts_per_token": K("num_experts_per_tok", None),
@@ -905,7 +914,7 @@ MODEL_TYPES: dict[str, ModelType] = {
                     "n_shared_experts": K("n_shared_experts", 2), "moe_intermediate_size": K("moe_intermediate_size", 1407)},
             derive=_steps(_latent, _moe_pattern(_first_k_dense), _shared_experts("n_shared_experts"))),
         ModelType("deepseek_v3", "deepseek", {
-            **_std(129280, 7168, 18432, 61, 128, kv=128, head=None, tie=False),
+            **_std(129280, 7168, 18432, 61, 128, kv=128, head=64, tie=False),
             "attention_bias": K("attention_bias", False),
             "n_experts": K(("n_routed_experts", "num_local_experts"), 256),
             "experts_per_token": K("num_experts_per_tok", 8),
@@ -1008,7 +1017,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             "shared_expert_gate": True},
             switches={"f_lin": 1},
             inputs={"layer_types": K("layer_types", None), "full_attention_interval": K("full_attention_interval", 4),
-                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", [])},
+                    "decoder_sparse_step": K("decoder_sparse_step", 1), "mlp_only_layers": K("mlp_only_layers", None)},
             derive=_steps(_mixer_pattern(_linear_layers, _LINEAR_KINDS), _moe_pattern(_sparse_step))),
         ModelType("qwen3_5_text", "hybrid", {
             **_std(248320, 4096, 12288, 32, 16, kv=4, head=256, tie=False),
@@ -1022,9 +1031,11 @@ MODEL_TYPES: dict[str, ModelType] = {
             derive=_steps(_mixer_pattern(_linear_layers, _LINEAR_KINDS),
                           lambda inputs, fields: {"ffn_types": ("dense",) * fields["n_layers"]})),
         ModelType("lfm2", "hybrid", {
-            **_std(65536, 2560, 12288, 32, 32, kv=8, head=None, tie=True),
+            **{k: v for k, v in _std(65536, 2560, 12288, 32, 32, kv=8, head=None, tie=True).items()
+               if k not in ("activation", "attention_dropout")},
             "conv_bias": K("conv_bias", False), "conv_kernel": K("conv_L_cache", 3),
-        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "head"},
+        }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False, "qk_norm": "head", "activation": "silu",
+            "attention_dropout": 0.0},
             inputs={"layer_types": K("layer_types", None), "full_attn_idxs": K("full_attn_idxs", None),
                     "block_auto_adjust_ff_dim": K("block_auto_adjust_ff_dim", True),
                     "block_ffn_dim_multiplier": K("block_ffn_dim_multiplier", 1.0),
@@ -1050,8 +1061,21 @@ MODEL_TYPES: dict[str, ModelType] = {
 SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(MODEL_TYPES)
 
 
+#: Causal-LM model types of transformers 5.24 the package refuses, and why (chapter 14).
+REFUSED: dict[str, str] = {
+    "gemma3n_text": "Gemma 3n's AltUp streams (several copies of the residual stream with learned prediction and "
+                    "correction coefficients), LAuReL low-rank residuals, per-layer input embeddings and key/value "
+                    "sharing across its last layers are not derived yet",
+    "gemma4_text": "Gemma 4 gives each layer its own head width and key/value heads (per_layer_config), shares keys "
+                   "and values across its last layers, drops v_proj in global layers (attention_k_eq_v) and may add "
+                   "an expert block beside the MLP; these are not derived yet",
+}
+
+
 def model_type_entry(model_type: str) -> ModelType:
-    """The registry entry of ``model_type`` (ValueError naming the supported ones)."""
+    """The registry entry of ``model_type`` (ValueError naming the supported ones, or why a type is refused)."""
+    if isinstance(model_type, str) and model_type in REFUSED:
+        raise ValueError(f"model_type {model_type!r} is not counted: {REFUSED[model_type]}")
     if not isinstance(model_type, str) or model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {', '.join(SUPPORTED_MODEL_TYPES)}; got {model_type!r}")
     return MODEL_TYPES[model_type]
