@@ -123,19 +123,36 @@ FAMILIES: dict[str, Family] = {
 }
 
 
-class Key(Record):
+class Key:
     """Where a config field comes from: ``config.json`` keys (first present wins) and the default.
 
     A dotted name (``rope_parameters.partial_rotary_factor``) looks inside a
     nested object.  ``default`` is what transformers uses when no key is there.
+    (A plain slotted class rather than a :class:`Record`: the registry holds
+    some 800 keys, and the command line builds them at every start.)
     """
 
-    names: tuple[str, ...]
-    default: object
+    __slots__ = ("names", "default")
+
+    def __init__(self, names: tuple[str, ...], default: object):
+        object.__setattr__(self, "names", tuple(names))
+        object.__setattr__(self, "default", default)
 
     @classmethod
     def of(cls, name: str | tuple[str, ...], default: object) -> "Key":
-        return cls((name,) if isinstance(name, str) else tuple(name), default)
+        return cls((name,) if isinstance(name, str) else name, default)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Key is frozen")
+
+    def __eq__(self, other):
+        return isinstance(other, Key) and (self.names, self.default) == (other.names, other.default)
+
+    def __hash__(self):
+        return hash((self.names, repr(self.default)))
+
+    def __repr__(self):
+        return f"Key(names={self.names!r}, default={self.default!r})"
 
 
 class ModelType(Record):
