@@ -73,6 +73,7 @@ class Family(Record):
     section: str = "sec-general-formula"
     buffers_label: str = "buffers (rotary frequencies, fp32)"
     table: str = "decoder"
+    dropouts: tuple[str, ...] = ("embedding_dropout", "attention_dropout", "residual_dropout")
 
 
 _ZOO_NORMS = ("layernorm", "rmsnorm", "layernorm_no_bias", "none")
@@ -89,7 +90,8 @@ FAMILIES: dict[str, Family] = {
         Family("gpt2", "GPT-2 (learned positions, LayerNorm, fused q/k/v, GELU)",
                {"f_qkv": 1, "f_exp": 0}, activations="gpt2", rotary=False),
         Family("llama", "Llama (rotary, RMSNorm, SwiGLU, grouped-query attention)",
-               {"f_qkv": 0, "f_exp": 0}, activations="llama", activation_functions=("silu",)),
+               {"f_qkv": 0, "f_exp": 0}, activations="llama", activation_functions=("silu",),
+               dropouts=("attention_dropout",)),
         Family("gpt_neox", "GPT-NeoX (partial rotary, LayerNorm, fused q/k/v, parallel residual)",
                {"f_qkv": 1, "f_exp": 0}, activations="gpt_neox"),
         Family("mixtral", "Mixtral (Llama layers with a mixture of experts)",
@@ -112,8 +114,6 @@ FAMILIES: dict[str, Family] = {
         Family("opt", "OPT (learned positions with two extra rows, projected word embeddings)", {"f_exp": 0},
                activations=None, no_activations=_NOT_YET, rotary=False, norms=("layernorm", "none"),
                section="sec-zoo-opt", buffers_label=_BUFFERS, table="opt"),
-        Family("granite", "Granite (Llama layers with scaled embeddings, residuals, attention and logits)",
-               {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
         Family("starcoder2", "StarCoder2 (LayerNorm, plain MLP with biases, grouped-query attention)",
                {"f_qkv": 0, "f_exp": 0}, activations=None, no_activations=_NOT_YET, section="sec-zoo-dense"),
         Family("dense", "dense decoders (chapter 14's general dense formula)", {"f_exp": 0}, activations=None,
@@ -223,6 +223,11 @@ def _std(vocab, hidden, ff, layers, heads, *, kv, head, tie, act="silu") -> dict
             "n_heads": K("num_attention_heads", heads), "n_kv_heads": K("num_key_value_heads", kv),
             "head_dim": K("head_dim", head), "tied_embeddings": K("tie_word_embeddings", tie),
             "activation": K("hidden_act", act), "attention_dropout": K("attention_dropout", 0.0)}
+
+
+def _LLAMA_BUT(what: str) -> str:
+    return (f"{what} saves other tensors than Llama's code under bf16 autocast with sdpa (measured: more bytes "
+            "per layer); the llama accounting does not follow it yet")
 
 
 def _no_dropout_key(keys: dict) -> dict:
@@ -767,7 +772,7 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "full"}, switches={"n_rot": 2},
             inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
             derive=_attention_pattern(_every(None, 4, "sliding_attention", "full_attention"))),
-        ModelType("granite", "granite", {
+        ModelType("granite", "llama", {
             **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
             "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
         }, {**_LLAMA_FIXED, "output_bias": None, "n_experts": 1}),
@@ -802,7 +807,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             "attention_bias": K("attention_bias", True),
             "rotary_fraction": K(("rope_parameters.partial_rotary_factor", "partial_rotary_factor"), 0.5),
         }, {**_DENSE_LLAMA, "output_bias": False, "norms_per_layer": 4}, switches={"f_gu": 1}),
-        ModelType("smollm3", "dense", {
+        ModelType("smollm3", "llama", {
             **_std(128256, 2048, 11008, 36, 16, kv=4, head=None, tie=True),
             "attention_bias": K("attention_bias", False), "mlp_bias": K("mlp_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None},
@@ -810,7 +815,7 @@ MODEL_TYPES: dict[str, ModelType] = {
                     "use_sliding_window": K("use_sliding_window", False), "no_rope_layers": K("no_rope_layers", None),
                     "no_rope_layer_interval": K("no_rope_layer_interval", 4)},
             derive=_attention_pattern(_smollm3_sliding)),
-        ModelType("seed_oss", "dense", {
+        ModelType("seed_oss", "llama", {
             **_std(155136, 4096, 27648, 64, 80, kv=8, head=128, tie=False),
             "attention_bias": K("attention_bias", True), "output_bias": K("attention_out_bias", False),
             "mlp_bias": K("mlp_bias", False), "residual_dropout": K("residual_dropout", 0.1),
@@ -820,19 +825,21 @@ MODEL_TYPES: dict[str, ModelType] = {
             **_std(131072, 4096, 14336, 32, 32, kv=None, head=None, tie=False, act="xielu"),
             "attention_bias": K("attention_bias", False),
         }, {**_DENSE_LLAMA, "output_bias": None, "gated_mlp": False, "qk_norm": "head"}),
-        ModelType("ernie4_5", "dense", {
+        ModelType("ernie4_5", "llama", {
             **_no_dropout_key(_std(103424, 1024, 3072, 18, 16, kv=2, head=128, tie=True)),
             "attention_bias": K("use_bias", False), "mlp_bias": K("use_bias", False),
-        }, {**_DENSE_LLAMA, "output_bias": None, "attention_dropout": 0.0}),
-        ModelType("ministral", "dense", {
+        }, {**_DENSE_LLAMA, "output_bias": None, "attention_dropout": 0.0},
+            no_activations=_LLAMA_BUT("its interleaved rotary embedding")),
+        ModelType("ministral", "llama", {
             **_std(32000, 4096, 14336, 32, 32, kv=8, head=None, tie=False),
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
             inputs={"layer_types": K("layer_types", None), "sliding_window": K("sliding_window", 4096)},
             derive=_attention_pattern(_sliding_if_window)),
-        ModelType("ministral3", "dense", {
+        ModelType("ministral3", "llama", {
             **_std(131072, 4096, 14336, 34, 32, kv=8, head=128, tie=False),
         }, {**_DENSE_LLAMA, "attention_bias": False, "output_bias": False},
-            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere),
+            inputs={"sliding_window": K("sliding_window", None)}, derive=_window_everywhere,
+            no_activations=_LLAMA_BUT("its Llama-4 attention scaling")),
         # --- chapter 14: mixtures of experts ------------------------------------------------------
         ModelType("qwen2_moe", "moe", {
             **_std(151936, 2048, 5632, 24, 16, kv=16, head=None, tie=False),

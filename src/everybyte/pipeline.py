@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from . import _generated
 from . import validation as check
 from .config import ModelConfig
-from .families import ACTIVATION_SAVED_TENSORS
+from .families import ACTIVATION_SAVED_TENSORS, MODEL_TYPES
 from .options import Setup, Workload
 from .records import Record
 
@@ -43,8 +43,14 @@ def activations_unavailable(config: ModelConfig) -> str | None:
     """Why no activation accounting covers ``config``, or ``None`` when one does."""
     check.model_config("config", config)
     family = config.family
-    if family.activations is None:
-        return f"no activation accounting for {config.model_type}: {family.no_activations}"
+    entry = MODEL_TYPES[config.model_type]
+    if family.activations is None or entry.no_activations:
+        return f"no activation accounting for {config.model_type}: {entry.no_activations or family.no_activations}"
+    unfollowed = [name for name in ("embedding_dropout", "attention_dropout", "residual_dropout")
+                  if getattr(config, name) > 0 and name not in family.dropouts]
+    if unfollowed:
+        return (f"the {family.activations} accounting follows no {unfollowed[0].replace('_', ' ')} mask; "
+                f"{config.model_type} has {unfollowed[0]}={getattr(config, unfollowed[0])}")
     mismatch = config.layout_mismatch()
     if mismatch:
         return f"no real code saves the activations of this config: it has {mismatch}"
