@@ -30,7 +30,7 @@ SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau",
             "x_nw", "x_nb", "x_qkh", "x_qkf", "x_qks", "x_qkb", "f_gu", "x_sink", "x_rscore", "beta_lm", "x_embnorm",
             "x_proj", "x_shexp", "x_shgate", "beta_router", "beta_exp", "x_qlora", "beta_conv", "beta_ssm",
             "beta_ssmo", "x_ssmnorm", "x_m2", "x_dtn", "x_qgate", "f_lin", "x_lat", "x_sincos", "x_mask", "x_escale",
-            "x_escore", "x_mup"}
+            "x_escore", "x_mup", "x_acap", "x_lcap"}
 SMALL = {"nu": (0, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
          "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300), "n_norm": (0, 4), "n_actp": (0, 2),
          "n_rot": (0, 2), "n_lscal": (0, 2)}

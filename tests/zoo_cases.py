@@ -56,6 +56,8 @@ ODD = {
                  {**_MHA, "num_key_value_heads": 5, "use_parallel_residual": True, "partial_rotary_factor": 0.5}],
     "phi": [{**_MHA, "num_key_value_heads": 5, "qk_layernorm": True, "tie_word_embeddings": True},
             {**_GQA}],
+    "qwen3": [{**_GQA, "num_hidden_layers": 4, "attention_bias": True, "tie_word_embeddings": True,
+               "use_sliding_window": True, "sliding_window": 5, "max_window_layers": 2}],
     "phi3": [{**_GQA, "tie_word_embeddings": True, "sliding_window": 7, "pad_token_id": 0}],
     "gemma": [{**_GQA, "attention_bias": True, "tie_word_embeddings": False}],
     "gemma2": [{**_GQA, "num_hidden_layers": 5, "tie_word_embeddings": False,

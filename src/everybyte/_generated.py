@@ -117,6 +117,7 @@ TERMS = {
         ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-saved-llama', True),
         ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-saved-llama', True),
         ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-saved-llama', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-saved-llama', True),
         ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-saved-llama', True),
         ('activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-saved-llama', True),
         ('activations/layer/norm_2/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-saved-llama', True),
@@ -438,6 +439,460 @@ TERMS = {
         ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
         ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
         ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/statistics', 'input_layernorm mean and 1/std (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, c_fc, c_proj)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/statistics', 'post_attention_layernorm mean and 1/std (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/input', 'c_fc input (the norm output, or a 16-bit copy)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'activation input (c_fc output)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation_output', 'activation output (c_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm mean and 1/std (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'qwen3': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/embedding_norm', 'embedding norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/activation_parameters', 'activation parameters', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/normalized', 'input_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, gate, up, down)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/input', 'q_norm input (the query projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/statistics', 'q_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/normalized', 'q_norm normalized input (the compute dtype)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/input', 'k_norm input (the key projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/statistics', 'k_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/normalized', 'k_norm normalized input (the compute dtype)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/normalized', 'post_attention_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/normalized', 'final norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'olmo2': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/embedding_norm', 'embedding norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/activation_parameters', 'activation parameters', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, gate, up, down)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/input', 'q_norm input (the query projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/statistics', 'q_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/normalized', 'q_norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/input', 'k_norm input (the key projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/statistics', 'k_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/normalized', 'k_norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/input', 'post_attention_layernorm input (the attention output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/normalized', 'post_attention_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/input', 'post_feedforward_layernorm input (the MLP output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/statistics', 'post_feedforward_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/normalized', 'post_feedforward_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/normalized', 'final norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'phi3': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/embedding_norm', 'embedding norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/activation_parameters', 'activation parameters', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/normalized', 'input_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/input', 'qkv projection input (the norm output, or a 16-bit copy)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (qkv, o, gate_up, down)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/kernel_output', 'attention output (fused kernel layout)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/input', 'post_attention_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/normalized', 'post_attention_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/input', 'gate_up projection input (the norm output, or a 16-bit copy)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/normalized', 'final norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'gemma2': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/embedding_norm', 'embedding norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/activation_parameters', 'activation parameters', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/normalized', 'input_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/scale', 'input_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, gate, up, down)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softcap', "tanh of the capped scores (Gemma's soft cap)", 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/input', 'post_attention_layernorm input (the attention output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/normalized', 'post_attention_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/scale', 'post_attention_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/norm_2/input', 'pre_feedforward_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/statistics', 'pre_feedforward_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/normalized', 'pre_feedforward_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/scale', 'pre_feedforward_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/input', 'post_feedforward_layernorm input (the MLP output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/statistics', 'post_feedforward_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/normalized', 'post_feedforward_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/scale', 'post_feedforward_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/normalized', 'final norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/scale', 'final norm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/lm_head/softcap', "tanh of the capped logits (Gemma's final soft cap)", 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
+        ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
+        ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+        ('article/training_peak', "training peak (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
+    ),
+    'gemma3': (
+        ('parameters/token_embedding', 'token embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/position_embedding', 'position embedding', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/embedding_norm', 'embedding norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_weights', 'attention weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_biases', 'attention biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/attention_norms', 'norms inside attention (q/k, latent)', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_weights', 'feed-forward weights', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/feed_forward_biases', 'feed-forward biases', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/activation_parameters', 'activation parameters', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/layer_norms', 'layer norms', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/final_norm', 'final layer norm', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_layer', 'output layer', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters/output_bias', 'output-layer bias', 'parameters', ('parameters',), 'sec-zoo-dense', False),
+        ('parameters', 'total parameters', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameters_active', 'parameters a token passes through', 'parameters', ('total',), 'sec-zoo-dense', False),
+        ('parameter_tensors', 'parameter tensors', 'tensors', ('structure',), 'sec-training-step', False),
+        ('largest_parameter_tensor', 'elements of the largest parameter tensor', 'parameters', ('structure',), 'sec-training-step', False),
+        ('weights', "weights in the setup's dtype", 'bytes', ('total', 'weights'), 'sec-model-memory', True),
+        ('weights_by_dtype/fp32', 'weights in fp32', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/fp16', 'weights in fp16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/bf16', 'weights in bf16', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int8', 'weights in int8', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('weights_by_dtype/int4', 'weights in int4', 'bytes', ('weights',), 'sec-model-memory', False),
+        ('kv_cache', "KV cache (keys and values of every layer, setup's dtype)", 'bytes', ('inference', 'total'), 'sec-kv-cache', True),
+        ('training/weights', 'weights (fp32 master weights)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/buffers', 'buffers (rotary frequencies, masks, scales)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/gradients', 'gradients (fp32)', 'bytes', ('state', 'training'), 'sec-training-step', False),
+        ('training/optimizer_states', 'optimizer states', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('training/input_ids', 'input token ids (int64, made before the step)', 'bytes', ('state', 'training'), 'sec-training-step', True),
+        ('activations/input_ids', 'input token ids (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/rotary', 'rotary cos and sin (fp32, shared by the layers)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/input', 'input_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/statistics', 'input_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/normalized', 'input_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_1/scale', 'input_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/attention/input', 'q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/weight_copies', '16-bit weight copies (q, k, v, o, gate, up, down)', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/input', 'q_norm input (the query projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/statistics', 'q_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/normalized', 'q_norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/q_norm/scale', 'q_norm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/k_norm/input', 'k_norm input (the key projection, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/statistics', 'k_norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/normalized', 'k_norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/k_norm/scale', 'k_norm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/attention/query', 'query (after rotary; a copy for the matmul or the kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/key', 'key (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/value', 'value (h_kv heads into the fused kernel; a copy of all h heads otherwise)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softmax', 'softmax output (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/dropout_mask', 'attention dropout mask', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/probabilities', 'probabilities entering P V', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/log_sum_exp', 'log-sum-exp per row (fp32, fused kernel)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/sliding_layer/attention/window_mask', 'sliding-window mask and the key and value repeated to h heads (sdpa, once S reaches the window)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/softcap', "tanh of the capped scores (Gemma's soft cap)", 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/attention/merged_heads', 'merged heads (o_proj input)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/input', 'post_attention_layernorm input (the attention output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/statistics', 'post_attention_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/normalized', 'post_attention_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_attention_out/scale', 'post_attention_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/norm_2/input', 'pre_feedforward_layernorm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/statistics', 'pre_feedforward_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/normalized', 'pre_feedforward_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_2/scale', 'pre_feedforward_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/layer/mlp/input', 'gate and up projection inputs (the norm output, or two 16-bit copies)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/mlp/activation', 'SiLU input, SiLU output, up projection, down projection input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/input', 'post_feedforward_layernorm input (the MLP output, fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/statistics', 'post_feedforward_layernorm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/normalized', 'post_feedforward_layernorm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/layer/norm_mlp_out/scale', 'post_feedforward_layernorm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/final_norm/input', 'final norm input (residual stream)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/statistics', 'final norm 1/rms (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/normalized', 'final norm normalized input (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/final_norm/scale', 'final norm 1 + weight (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', False),
+        ('activations/lm_head/input', 'output-layer input', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/lm_head/weight_copy', '16-bit copy of the output-layer weight', 'bytes', ('activations', 'weight-copies'), 'sec-zoo-activations', True),
+        ('activations/lm_head/softcap', "tanh of the capped logits (Gemma's final soft cap)", 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/log_probabilities', 'log-probabilities (fp32)', 'bytes', ('activations',), 'sec-zoo-activations', True),
+        ('activations/loss/labels', 'shifted labels (int64)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', True),
+        ('activations/loss/normalizer', 'loss normalizer (fp32 scalar)', 'bytes', ('activations', 'bookkeeping'), 'sec-zoo-activations', False),
+        ('activations', 'saved for backward (total)', 'bytes', ('activations', 'total'), 'sec-zoo-activations', True),
+        ('training/loss_backward', 'loss gradient and log-softmax backward (two fp32 B S x V)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/loss_gradient', 'gradient of the loss (fp32 scalar)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/embedding_backward', 'embedding backward (last step of backward)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training/embedding_gradient', 'embedding gradient (fp32)', 'bytes', ('step', 'training'), 'sec-training-step', False),
+        ('training/update_temporaries', 'optimizer temporaries (largest tensor)', 'bytes', ('step', 'training'), 'sec-training-step', True),
+        ('training_peak/start_of_backward', 'start of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/end_of_backward', 'end of backward', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak/optimizer_update', 'optimizer update', 'bytes', ('peak', 'step', 'training'), 'sec-training-step', True),
+        ('training_peak', 'peak of one training step', 'bytes', ('peak', 'step', 'total', 'training'), 'sec-training-step', True),
         ('article/inference_rule', "inference working memory (the article's 2x rule)", 'bytes', ('article',), 'sec-article-rules', True),
         ('article/training_rule', "training memory (the article's 4x rule, fp32)", 'bytes', ('article',), 'sec-article-rules', False),
         ('article/activations', "activations (the article's formula)", 'bytes', ('article',), 'sec-article-rules', True),
@@ -632,6 +1087,7 @@ def _step_llama(v, r):
     """The step terms of llama (and of any family whose terms print the same)."""
     B = v['B']
     L = v['L']
+    L_slide = v['L_slide']
     S = v['S']
     V = v['V']
     b_res = v['b_res']
@@ -645,6 +1101,7 @@ def _step_llama(v, r):
     n_opt_tmp = v['n_opt_tmp']
     p_attn = v['p_attn']
     tau = v['tau']
+    w_slide = v['w_slide']
     x_auto = v['x_auto']
     x_cuda = v['x_cuda']
     x_kv1 = v['x_kv1']
@@ -663,6 +1120,7 @@ def _step_llama(v, r):
     r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
     r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
     r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
     r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
     r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
     r['activations/layer/norm_2/statistics'] = 4*B*L*S
@@ -677,7 +1135,7 @@ def _step_llama(v, r):
     r['activations/loss/log_probabilities'] = 4*B*S*V
     r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
     r['activations/loss/normalizer'] = 4
-    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'])
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
     r['training/loss_backward'] = 8*B*S*V
     r['training/loss_gradient'] = 4
     r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
@@ -1118,8 +1576,71 @@ def _model_opt(v, r):
     r['article/training_rule'] = 16*r['parameters']
 
 
-def _model_dense(v, r):
-    """The model terms of dense (and of any family whose terms print the same)."""
+def _step_starcoder2(v, r):
+    """The step terms of starcoder2 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_act = v['n_act']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_1/statistics'] = 8*B*L*S
+    r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_2/statistics'] = 8*B*L*S
+    r['activations/layer/mlp/input'] = B*L*S*d_model*(4 - 2*x_auto)
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*n_act*(4 - 2*x_auto)
+    r['activations/layer/mlp/activation_output'] = B*L*S*d_ff*(4 - 2*x_auto)
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 8*B*S
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/activation_output'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
+def _model_qwen3(v, r):
+    """The model terms of qwen3 (and of any family whose terms print the same)."""
     L = v['L']
     L_moe = v['L_moe']
     L_ssm = v['L_ssm']
@@ -1191,6 +1712,377 @@ def _model_dense(v, r):
     r['article/training_rule'] = 16*r['parameters']
 
 
+def _step_qwen3(v, r):
+    """The step terms of qwen3 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_1/statistics'] = 4*B*L*S
+    r['activations/layer/norm_1/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/q_norm/input'] = 4*B*L*S*d_head*h
+    r['activations/layer/q_norm/statistics'] = 4*B*L*S*h
+    r['activations/layer/q_norm/normalized'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/k_norm/input'] = 4*B*L*S*d_head*h_kv
+    r['activations/layer/k_norm/statistics'] = 4*B*L*S*h_kv
+    r['activations/layer/k_norm/normalized'] = B*L*S*d_head*h_kv*(4 - 2*x_auto)
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_2/statistics'] = 4*B*L*S
+    r['activations/layer/norm_2/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/input'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*(16 - 8*x_auto)
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 4*B*S
+    r['activations/final_norm/normalized'] = 4*B*S*d_model
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/k_norm/input'] + r['activations/layer/k_norm/normalized'] + r['activations/layer/k_norm/statistics'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/q_norm/input'] + r['activations/layer/q_norm/normalized'] + r['activations/layer/q_norm/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
+def _step_olmo2(v, r):
+    """The step terms of olmo2 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/q_norm/input'] = 4*B*L*S*d_head*h
+    r['activations/layer/q_norm/statistics'] = 4*B*L*S
+    r['activations/layer/q_norm/normalized'] = 4*B*L*S*d_head*h
+    r['activations/layer/k_norm/input'] = 4*B*L*S*d_head*h_kv
+    r['activations/layer/k_norm/statistics'] = 4*B*L*S
+    r['activations/layer/k_norm/normalized'] = 4*B*L*S*d_head*h_kv
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(x_cuda + (1 - x_cuda)*((1 - x_sdpa)*(4 - 2*x_auto) + 4*p_attn*x_sdpa*(1 - x_cuda)))*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_attention_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_attention_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_attention_out/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/input'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*(16 - 8*x_auto)
+    r['activations/layer/norm_mlp_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_mlp_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_mlp_out/normalized'] = 4*B*L*S*d_model
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 4*B*S
+    r['activations/final_norm/normalized'] = 4*B*S*d_model
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/k_norm/input'] + r['activations/layer/k_norm/normalized'] + r['activations/layer/k_norm/statistics'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_attention_out/input'] + r['activations/layer/norm_attention_out/normalized'] + r['activations/layer/norm_attention_out/statistics'] + r['activations/layer/norm_mlp_out/input'] + r['activations/layer/norm_mlp_out/normalized'] + r['activations/layer/norm_mlp_out/statistics'] + r['activations/layer/q_norm/input'] + r['activations/layer/q_norm/normalized'] + r['activations/layer/q_norm/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
+def _step_phi3(v, r):
+    """The step terms of phi3 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_1/statistics'] = 4*B*L*S
+    r['activations/layer/norm_1/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/attention/input'] = B*L*S*d_model*(4 - 2*x_auto)
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
+    r['activations/layer/attention/kernel_output'] = B*L*S*d_head*h*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda))
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_2/statistics'] = 4*B*L*S
+    r['activations/layer/norm_2/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/input'] = B*L*S*d_model*(4 - 2*x_auto)
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*(16 - 8*x_auto)
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 4*B*S
+    r['activations/final_norm/normalized'] = 4*B*S*d_model
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/kernel_output'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
+def _step_gemma2(v, r):
+    """The step terms of gemma2 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_acap = v['x_acap']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_lcap = v['x_lcap']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_1/statistics'] = 4*B*L*S
+    r['activations/layer/norm_1/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_1/scale'] = 4*L*d_model
+    r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
+    r['activations/layer/attention/softcap'] = B*L*S**2*h*x_acap*(1 - x_sdpa)*(4 - 2*x_auto)
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_attention_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_attention_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_attention_out/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_attention_out/scale'] = 4*L*d_model
+    r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_2/statistics'] = 4*B*L*S
+    r['activations/layer/norm_2/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_2/scale'] = 4*L*d_model
+    r['activations/layer/mlp/input'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*(16 - 8*x_auto)
+    r['activations/layer/norm_mlp_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_mlp_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_mlp_out/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_mlp_out/scale'] = 4*L*d_model
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 4*B*S
+    r['activations/final_norm/normalized'] = 4*B*S*d_model
+    r['activations/final_norm/scale'] = 4*d_model
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/lm_head/softcap'] = B*S*V*x_lcap*(4 - 2*x_auto)
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/scale'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softcap'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/scale'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/scale'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/norm_attention_out/input'] + r['activations/layer/norm_attention_out/normalized'] + r['activations/layer/norm_attention_out/scale'] + r['activations/layer/norm_attention_out/statistics'] + r['activations/layer/norm_mlp_out/input'] + r['activations/layer/norm_mlp_out/normalized'] + r['activations/layer/norm_mlp_out/scale'] + r['activations/layer/norm_mlp_out/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/softcap'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
+def _step_gemma3(v, r):
+    """The step terms of gemma3 (and of any family whose terms print the same)."""
+    B = v['B']
+    L = v['L']
+    L_slide = v['L_slide']
+    S = v['S']
+    V = v['V']
+    b_res = v['b_res']
+    b_soft = v['b_soft']
+    d_ff = v['d_ff']
+    d_head = v['d_head']
+    d_model = v['d_model']
+    gamma = v['gamma']
+    h = v['h']
+    h_kv = v['h_kv']
+    n_opt_tmp = v['n_opt_tmp']
+    p_attn = v['p_attn']
+    tau = v['tau']
+    w_slide = v['w_slide']
+    x_acap = v['x_acap']
+    x_auto = v['x_auto']
+    x_cuda = v['x_cuda']
+    x_kv1 = v['x_kv1']
+    x_lcap = v['x_lcap']
+    x_sdpa = v['x_sdpa']
+    r['activations/input_ids'] = 8*B*S
+    r['activations/rotary'] = 8*S*d_head
+    r['activations/layer/norm_1/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_1/statistics'] = 4*B*L*S
+    r['activations/layer/norm_1/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_1/scale'] = 4*L*d_model
+    r['activations/layer/attention/input'] = L*(6*B*S*d_model*x_auto + B*S*d_model*(4 - 4*x_auto))
+    r['activations/layer/weight_copies'] = 2*L*x_auto*(2*d_ff*d_model + d_ff*d_model*gamma + 2*d_head*d_model*h + 2*d_head*d_model*h_kv)
+    r['activations/layer/q_norm/input'] = 4*B*L*S*d_head*h
+    r['activations/layer/q_norm/statistics'] = 4*B*L*S*h
+    r['activations/layer/q_norm/normalized'] = 4*B*L*S*d_head*h
+    r['activations/layer/q_norm/scale'] = 4*L*d_head
+    r['activations/layer/k_norm/input'] = 4*B*L*S*d_head*h_kv
+    r['activations/layer/k_norm/statistics'] = 4*B*L*S*h_kv
+    r['activations/layer/k_norm/normalized'] = 4*B*L*S*d_head*h_kv
+    r['activations/layer/k_norm/scale'] = 4*L*d_head
+    r['activations/layer/attention/query'] = B*L*S*d_head*h*((4 - 2*x_auto)*(1 - x_sdpa + x_sdpa*(1 - p_attn*(1 - x_cuda))) + 4*p_attn*x_sdpa*(1 - x_cuda))
+    r['activations/layer/attention/key'] = L*(x_kv1*(1 - x_sdpa)*((B*S*d_head*h_kv*(4 - 4*x_auto) + B*S*d_head*h*x_auto*(4 - 2*x_auto)) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/value'] = L*(x_kv1*(1 - x_sdpa)*(B*S*d_head*h_kv*(4 - 2*x_auto) if B == 1 else B*S*d_head*h*(4 - 2*x_auto)) + 4*B*S*d_head*h*p_attn*x_sdpa*(1 - x_cuda) + B*S*d_head*h*(1 - x_kv1)*(1 - x_sdpa)*(4 - 2*x_auto) + B*S*d_head*h_kv*x_sdpa*(4 - 2*x_auto)*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/softmax'] = B*L*S**2*b_soft*h*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/dropout_mask'] = B*L*S**2*h*p_attn*(4 - 3*x_cuda)*(1 - x_sdpa*(1 - p_attn*(1 - x_cuda)))
+    r['activations/layer/attention/probabilities'] = B*L*S**2*h*(4*p_attn*x_sdpa*(1 - x_cuda) + (1 - x_sdpa)*(4 - 2*x_auto)*(p_attn + x_auto - p_attn*x_auto))
+    r['activations/layer/attention/log_sum_exp'] = 4*B*L*S*h*x_sdpa*(1 - p_attn*(1 - x_cuda))
+    r['activations/sliding_layer/attention/window_mask'] = L_slide*x_sdpa*(1 - p_attn*(1 - x_cuda))*(-max(0, (S - w_slide)) + max(0, (1 + S - w_slide)))*(B*S**2*(4 - 2*x_auto) + (2 - 2*x_kv1)*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv) + x_auto*x_kv1*(4 - 2*x_auto)*(B*S*d_head*h - B*S*d_head*h_kv))
+    r['activations/layer/attention/softcap'] = B*L*S**2*h*x_acap*(1 - x_sdpa)*(4 - 2*x_auto)
+    r['activations/layer/attention/merged_heads'] = B*L*S*d_head*h*(4 - 2*x_auto)
+    r['activations/layer/norm_attention_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_attention_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_attention_out/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_attention_out/scale'] = 4*L*d_model
+    r['activations/layer/norm_2/input'] = B*L*S*b_res*d_model
+    r['activations/layer/norm_2/statistics'] = 4*B*L*S
+    r['activations/layer/norm_2/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_2/scale'] = 4*L*d_model
+    r['activations/layer/mlp/input'] = 4*B*L*S*d_model
+    r['activations/layer/mlp/activation'] = B*L*S*d_ff*(16 - 8*x_auto)
+    r['activations/layer/norm_mlp_out/input'] = 4*B*L*S*d_model
+    r['activations/layer/norm_mlp_out/statistics'] = 4*B*L*S
+    r['activations/layer/norm_mlp_out/normalized'] = 4*B*L*S*d_model
+    r['activations/layer/norm_mlp_out/scale'] = 4*L*d_model
+    r['activations/final_norm/input'] = B*S*b_res*d_model
+    r['activations/final_norm/statistics'] = 4*B*S
+    r['activations/final_norm/normalized'] = 4*B*S*d_model
+    r['activations/final_norm/scale'] = 4*d_model
+    r['activations/lm_head/input'] = B*S*d_model*(4 - 2*x_auto)
+    r['activations/lm_head/weight_copy'] = 2*V*d_model*x_auto
+    r['activations/lm_head/softcap'] = B*S*V*x_lcap*(4 - 2*x_auto)
+    r['activations/loss/log_probabilities'] = 4*B*S*V
+    r['activations/loss/labels'] = ((8 + 8*S) if B == 1 else 8*B*S)
+    r['activations/loss/normalizer'] = 4
+    r['activations'] = (r['activations/final_norm/input'] + r['activations/final_norm/normalized'] + r['activations/final_norm/scale'] + r['activations/final_norm/statistics'] + r['activations/input_ids'] + r['activations/layer/attention/dropout_mask'] + r['activations/layer/attention/input'] + r['activations/layer/attention/key'] + r['activations/layer/attention/log_sum_exp'] + r['activations/layer/attention/merged_heads'] + r['activations/layer/attention/probabilities'] + r['activations/layer/attention/query'] + r['activations/layer/attention/softcap'] + r['activations/layer/attention/softmax'] + r['activations/layer/attention/value'] + r['activations/layer/k_norm/input'] + r['activations/layer/k_norm/normalized'] + r['activations/layer/k_norm/scale'] + r['activations/layer/k_norm/statistics'] + r['activations/layer/mlp/activation'] + r['activations/layer/mlp/input'] + r['activations/layer/norm_1/input'] + r['activations/layer/norm_1/normalized'] + r['activations/layer/norm_1/scale'] + r['activations/layer/norm_1/statistics'] + r['activations/layer/norm_2/input'] + r['activations/layer/norm_2/normalized'] + r['activations/layer/norm_2/scale'] + r['activations/layer/norm_2/statistics'] + r['activations/layer/norm_attention_out/input'] + r['activations/layer/norm_attention_out/normalized'] + r['activations/layer/norm_attention_out/scale'] + r['activations/layer/norm_attention_out/statistics'] + r['activations/layer/norm_mlp_out/input'] + r['activations/layer/norm_mlp_out/normalized'] + r['activations/layer/norm_mlp_out/scale'] + r['activations/layer/norm_mlp_out/statistics'] + r['activations/layer/q_norm/input'] + r['activations/layer/q_norm/normalized'] + r['activations/layer/q_norm/scale'] + r['activations/layer/q_norm/statistics'] + r['activations/layer/weight_copies'] + r['activations/lm_head/input'] + r['activations/lm_head/softcap'] + r['activations/lm_head/weight_copy'] + r['activations/loss/labels'] + r['activations/loss/log_probabilities'] + r['activations/loss/normalizer'] + r['activations/rotary'] + r['activations/sliding_layer/attention/window_mask'])
+    r['training/loss_backward'] = 8*B*S*V
+    r['training/loss_gradient'] = 4
+    r['training/embedding_backward'] = (tau*(4*V*d_model + 4*B*S*d_model) + V*d_model*(12 - 12*tau))
+    r['training/embedding_gradient'] = 4*V*d_model
+    r['training/update_temporaries'] = 4*n_opt_tmp*r['largest_parameter_tensor']
+    r['training_peak/start_of_backward'] = (r['activations'] + r['training/buffers'] - r['training/input_ids'] + r['training/loss_backward'] + r['training/loss_gradient'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/end_of_backward'] = (r['training/buffers'] + r['training/embedding_backward'] - r['training/embedding_gradient'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/weights'])
+    r['training_peak/optimizer_update'] = (r['training/buffers'] + r['training/gradients'] + r['training/optimizer_states'] + r['training/update_temporaries'] + r['training/weights'])
+    r['training_peak'] = max(r['training_peak/end_of_backward'], r['training_peak/optimizer_update'], r['training_peak/start_of_backward'])
+
+
 def _evaluate(v, parts):
     r = {}
     for part in parts:
@@ -1210,12 +2102,23 @@ PARAMETERS = {
     'hybrid': lambda v: _evaluate(v, (_model_hybrid,)),
     'opt': lambda v: _evaluate(v, (_model_opt,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2,)),
-    'dense': lambda v: _evaluate(v, (_model_dense,)),
+    'qwen3': lambda v: _evaluate(v, (_model_qwen3,)),
+    'olmo2': lambda v: _evaluate(v, (_model_qwen3,)),
+    'phi3': lambda v: _evaluate(v, (_model_qwen3,)),
+    'gemma2': lambda v: _evaluate(v, (_model_qwen3,)),
+    'gemma3': lambda v: _evaluate(v, (_model_qwen3,)),
+    'dense': lambda v: _evaluate(v, (_model_qwen3,)),
 }
 ESTIMATE = {
     'gpt2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_gpt2,)),
     'llama': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_llama,)),
     'gpt_neox': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_gpt_neox,)),
+    'starcoder2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2, _step_starcoder2,)),
+    'qwen3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2, _step_qwen3,)),
+    'olmo2': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2, _step_olmo2,)),
+    'phi3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2, _step_phi3,)),
+    'gemma2': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2, _step_gemma2,)),
+    'gemma3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2, _step_gemma3,)),
 }
 ESTIMATE_WITHOUT_ACTIVATIONS = {
     'gpt2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
@@ -1228,5 +2131,10 @@ ESTIMATE_WITHOUT_ACTIVATIONS = {
     'hybrid': lambda v: _evaluate(v, (_model_hybrid, _run_gpt2,)),
     'opt': lambda v: _evaluate(v, (_model_opt, _run_gpt2,)),
     'starcoder2': lambda v: _evaluate(v, (_model_gpt2, _run_gpt2,)),
-    'dense': lambda v: _evaluate(v, (_model_dense, _run_gpt2,)),
+    'qwen3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
+    'olmo2': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
+    'phi3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
+    'gemma2': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
+    'gemma3': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
+    'dense': lambda v: _evaluate(v, (_model_qwen3, _run_gpt2,)),
 }

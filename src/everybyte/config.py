@@ -20,7 +20,7 @@ _RATES = ("embedding_dropout", "attention_dropout", "residual_dropout")
 _ZOO_SIZES = ("max_positions", "norms_per_layer", "d_shared", "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim",
               "v_head_dim", "ssm_inner", "ssm_state", "ssm_heads", "ssm_dt_rank", "conv_kernel", "linear_key_heads",
               "linear_value_heads", "linear_key_dim", "linear_value_dim", "per_layer_vocab", "per_layer_dim")
-_ZOO_FLAGS = ("ssm_time_step_norms", "query_gate", "qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert", "shared_expert_gate", "router_bias", "expert_bias", "conv_bias",
+_ZOO_FLAGS = ("ssm_time_step_norms", "query_gate", "attention_softcap", "logit_softcap", "qk_norm_bias", "lm_head_bias", "embedding_norm", "shared_expert", "shared_expert_gate", "router_bias", "expert_bias", "conv_bias",
               "ssm_proj_bias", "ssm_norm")
 
 #: Token mixers a layer can have (``layer_types``), in transformers' names.
@@ -143,6 +143,8 @@ class ModelConfig(Record):
     mamba_version: int = 1
     ssm_time_step_norms: bool = False
     query_gate: bool = False
+    attention_softcap: bool = False
+    logit_softcap: bool = False
     moe_latent: int | None = None
     linear_key_heads: int = 0
     linear_value_heads: int = 0
@@ -345,7 +347,8 @@ class ModelConfig(Record):
             "beta_ssm": int(self.ssm_proj_bias), "x_ssmnorm": int(self.ssm_norm),
             "beta_ssmo": int(self.ssm_proj_bias if self.ssm_out_bias is None else self.ssm_out_bias),
             "x_m2": int(self.mamba_version == 2), "x_dtn": int(self.ssm_time_step_norms),
-            "x_qgate": int(self.query_gate), "d_lat": self.moe_latent or self.d_model,
+            "x_qgate": int(self.query_gate), "x_acap": int(self.attention_softcap),
+            "x_lcap": int(self.logit_softcap), "d_lat": self.moe_latent or self.d_model,
             "x_lat": int(self.moe_latent is not None),
             "h_lk": self.linear_key_heads, "h_lv": self.linear_value_heads, "d_lk": self.linear_key_dim,
             "d_lv": self.linear_value_dim, "V_ple": self.per_layer_vocab, "d_ple": self.per_layer_dim,

@@ -143,6 +143,12 @@ def _field(model_type: str, field_name: str, key: str, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{model_type} config: {key} must be a positive integer, got {value!r}")
         return int(value)
+    if kind == "present":  # a soft cap: a positive number, or null for none
+        if value is None:
+            return False
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"{model_type} config: {key} must be a positive number or null, got {value!r}")
+        return True
     if kind == "size":
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"{model_type} config: {key} must be a non-negative integer, got {value!r}")

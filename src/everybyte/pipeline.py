@@ -39,8 +39,8 @@ def _infos(family: str) -> dict[str, TermInfo]:
             for key, label, unit, tags, section, _ in _generated.TERMS[family]}
 
 
-def activations_unavailable(config: ModelConfig) -> str | None:
-    """Why no activation accounting covers ``config``, or ``None`` when one does."""
+def activations_unavailable(config: ModelConfig, setup: Setup | None = None) -> str | None:
+    """Why no activation accounting covers ``config`` (in ``setup``), or ``None`` when one does."""
     check.model_config("config", config)
     family = config.family
     entry = MODEL_TYPES[config.model_type]
@@ -51,6 +51,13 @@ def activations_unavailable(config: ModelConfig) -> str | None:
     if unfollowed:
         return (f"the {family.activations} accounting follows no {unfollowed[0].replace('_', ' ')} mask; "
                 f"{config.model_type} has {unfollowed[0]}={getattr(config, unfollowed[0])}")
+    if setup is not None and setup.attention not in family.attentions:
+        return (f"transformers' {config.model_type} has no {setup.attention} attention; the accounting follows "
+                f"{', '.join(family.attentions)}")
+    if (not family.partial_rotary and config.rotary_set_count
+            and config.rotary_channels not in (0, config.head_width)):
+        return (f"the {family.activations} accounting follows rotary embeddings over whole heads; this config turns "
+                f"{config.rotary_channels} of {config.head_width} channels")
     mismatch = config.layout_mismatch()
     if mismatch:
         return f"no real code saves the activations of this config: it has {mismatch}"
@@ -147,7 +154,7 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
                         MappingProxyType(values))
     setup = Setup() if setup is None else setup
     values = symbol_values(config, workload, setup)
-    note = activations_unavailable(config)
+    note = activations_unavailable(config, setup)
     if note is None:
         numbers = _generated.ESTIMATE[family](values)
     else:

@@ -67,6 +67,9 @@ fused_experts = sp.Symbol("f_exp", **_SWITCH)
 parallel_residual = sp.Symbol("x_par", **_SWITCH)
 #: 1 when several query heads share one key/value head (the B = 1 views of chapter 13).
 one_kv_head = sp.Symbol("x_kv1", **_SWITCH)
+#: 1 where attention scores, and where the logits, pass through a tanh soft cap (Gemma 2).
+attention_softcap = sp.Symbol("x_acap", **_SWITCH)
+logit_softcap = sp.Symbol("x_lcap", **_SWITCH)
 #: Tensors of width d_ff the feed-forward activation saves (gelu_new: 4, gelu: 1).
 n_act = sp.Symbol("n_act", **_SWITCH)
 
@@ -275,6 +278,8 @@ NOTATION: tuple[Notation, ...] = (
     Notation(fused_experts, "fused experts", "1 if a layer's experts are stored as 3-d tensors, else 0"),
     Notation(parallel_residual, "parallel residual", "1 if attention and feed-forward read the same input (GPT-NeoX)"),
     Notation(one_kv_head, "one KV head", "1 if several query heads share a single key/value head, else 0"),
+    Notation(attention_softcap, "attention soft cap", "1 if attention scores pass through a tanh soft cap"),
+    Notation(logit_softcap, "logit soft cap", "1 if the logits pass through a tanh soft cap"),
     Notation(n_act, "activation tensors", "tensors of width d_ff the activation saves (gelu_new 4, gelu 1)"),
     Notation(L_attn, "attention layers", "layers whose token mixer is softmax attention (L without a hybrid stack)"),
     Notation(L_full, "full-attention layers", "attention layers that see the whole sequence"),
