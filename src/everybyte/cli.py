@@ -4,6 +4,7 @@
     everybyte params path/to/config.json --json
     everybyte memory llama-3-8b --batch 1 --seq 8192 --dtype bf16
     everybyte activations gpt2 --batch 8 --seq 1024 --dtype bf16 --attention sdpa --json
+    everybyte checkpoint path/to/model-folder
 
 Every number comes from :func:`everybyte.estimate`, through the evaluators
 generated from the package's SymPy terms, so the command line imports neither
@@ -141,14 +142,18 @@ def _params(args) -> str:
     cfg = _config(args)
     count = count_params(cfg)
     if args.json:
-        return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "total": count.total,
-                           "active": count.active, "breakdown": count.breakdown})
+        out = {"model": cfg.name, "model_type": cfg.model_type, "total": count.total, "active": count.active,
+               "breakdown": count.breakdown}
+        if cfg.left_out:
+            out["left_out"] = cfg.left_out
+        return json.dumps(out)
     labels = estimate(cfg).info
     rows = [(labels[f"parameters/{key}"].label, f"{n:,}", _share(n, count.total)) for key, n in count.breakdown.items()]
     rows.append(("total", f"{count.total:,}", "100.00 %"))
     if count.active != count.total:
         rows.append(("active per token", f"{count.active:,}", _share(count.active, count.total)))
-    return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share"))
+    note = f"\nnote: {cfg.left_out}" if cfg.left_out else ""
+    return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share")) + note
 
 
 def _header(cfg: ModelConfig, est: Estimate) -> str:
@@ -217,6 +222,33 @@ def _activations(args) -> str:
     return "\n".join([_header(cfg, est), _table(rows, ("saved tensor (whole model)", "bytes", "share"))])
 
 
+def _checkpoint(args) -> str:
+    from .checkpoint import compare
+
+    if not os.path.isdir(args.folder):
+        raise ValueError(f"folder must be a model folder holding config.json and safetensors files; got "
+                         f"{args.folder[:200]!r}")
+    cmp = compare(args.folder)
+    if args.json:
+        return json.dumps({"folder": args.folder, "equal": cmp.equal, "index_only": cmp.index_only,
+                           "checkpoint_elements": cmp.checkpoint_elements, "formula": cmp.formula_elements,
+                           "counted_elements": cmp.counted_elements,
+                           "explained": [{"reason": r, "tensors": n, "elements": e} for r, n, e in cmp.explained],
+                           "unmatched_checkpoint": [list(x) for x in cmp.unmatched_checkpoint],
+                           "unmatched_formula": [list(x) for x in cmp.unmatched_formula]})
+    source = "index (total_size / dtype bytes)" if cmp.index_only else f"{cmp.tensor_names} tensors"
+    lines = [f"{args.folder}: checkpoint {cmp.checkpoint_elements:,} elements ({source}); "
+             f"formula {cmp.formula_elements:,} parameters: {'equal' if cmp.equal else 'NOT equal'}"]
+    for reason, n, elements in cmp.explained:
+        extent = f"{n} tensors" + (f", {elements:,} elements" if elements is not None else "")
+        lines.append(f"  left out of the count: {reason} ({extent})")
+    for name, n in cmp.unmatched_checkpoint[:20]:
+        lines.append(f"  in the checkpoint, not in the formula: {name} ({n:,} elements)")
+    for name, n in cmp.unmatched_formula[:20]:
+        lines.append(f"  in the formula, not in the checkpoint: {name} ({n:,} elements)")
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="everybyte", description="Parameter counts and memory of Transformer language models, "
                                                    "from the formulas of the book Every Byte.")
@@ -242,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true",
                    help="print one JSON object; its 'total' is the predicted bytes saved for backward")
     a.set_defaults(run=_activations)
+
+    c = sub.add_parser("checkpoint", help="the formula against a model folder's safetensors headers (no data read)")
+    c.add_argument("folder", help="a model folder: config.json and model.safetensors, or the shards of "
+                                  "model.safetensors.index.json (or the index alone)")
+    c.add_argument("--json", action="store_true", help="print one JSON object; 'equal' says whether they agree")
+    c.set_defaults(run=_checkpoint)
     return parser
 
 
