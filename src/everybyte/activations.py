@@ -237,10 +237,7 @@ def _llama_style(f="llama", *, norm="rms", sandwich=False, post_norms=False, qk_
         key_view = matmul_bytes * heads_kv
     one_head = eager * one_kv_head
     layer_norm = dict(kind=norm)
-    if norm == "layer":
-        names = ("input_layernorm", "post_attention_layernorm")
-    else:
-        names = ("input_layernorm", "post_attention_layernorm")
+    names = ("input_layernorm", "post_attention_layernorm")
     terms = [
         _input_ids(f),
         _t(f, "rotary", "rotary cos and sin (fp32, shared by the layers)", 2 * 4 * S * d_head, per_layer=False),

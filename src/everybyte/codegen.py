@@ -181,19 +181,24 @@ def python_source() -> str:
         "this file differs from a fresh one.  Exact integer arithmetic only.",
         '"""',
         "",
-        "# Per family: (key, label, unit, tags, section, needs a workload and setup) for every term, in order.",
-        "TERMS = {",
+        "# Every term's (key, label, unit, tags, section, needs a workload and setup), each once;",
+        "# TERMS lists a family's terms, in order, by their place in _META.",
+        "_META = (",
     ]
     functions: dict[tuple, str] = {}  # body -> function name
     bodies: list[str] = []
     parts_of: dict[str, dict[str, str]] = {}
+    metas: dict[tuple, int] = {}
+    indices: dict[str, list[int]] = {}
     for family in families.FAMILIES:
         terms = family_terms(family)
-        out.append(f"    {family!r}: (")
+        indices[family] = []
         for t in terms:
             meta = (t.key, t.label, t.unit, tuple(sorted(t.tags)), t.section, depends_on_run(t, terms))
-            out.append(f"        {meta!r},")
-        out.append("    ),")
+            if meta not in metas:
+                metas[meta] = len(metas)
+                out.append(f"    {meta!r},")
+            indices[family].append(metas[meta])
         parts_of[family] = {}
         for part in PARTS:
             chosen = [t for t in terms if _part(t, terms) == part]
@@ -206,7 +211,11 @@ def python_source() -> str:
                            f'    """The {part} terms of {family} (and of any family whose terms print the same)."""',
                            *body]
             parts_of[family][part] = functions[body]
-    out.append("}")
+    out.append(")")
+    out.append("TERMS = {family: tuple(_META[i] for i in places) for family, places in (")
+    for family, places in indices.items():
+        out.append(f"    ({family!r}, {tuple(places)!r}),")
+    out.append(")}")
     out += bodies
     out += ["", "", "def _evaluate(v, parts):", "    r = {}", "    for part in parts:", "        part(v, r)",
             "    return r", ""]
