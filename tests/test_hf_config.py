@@ -139,3 +139,28 @@ def test_cli_refuses_each_bad_file_with_one_line(tmp_path, capsys, argv_tail, me
 def test_cli_refuses_dev_zero_at_once(capsys):
     assert main(["params", "/dev/zero"]) == 2
     assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_kv_cache_is_withheld_where_the_formula_does_not_hold():
+    # Mamba caches no keys and values; Mistral's layers keep a 4096-token window (transformers'
+    # sliding-window cache), so the formula holds below the window and is withheld from it on.
+    mamba = eb.estimate(eb.from_hf_config({"model_type": "mamba"}), eb.Workload(1, 64))
+    assert "kv_cache" not in mamba and "fixed-size convolution and state cache" in mamba.kv_cache_note
+    mistral = eb.preset("mistral-7b")
+    below = eb.estimate(mistral, eb.Workload(1, 4095), eb.Setup(dtype="bf16"))
+    assert below["kv_cache"] == 2 * 32 * 4095 * 8 * 128 * 2 and below.kv_cache_note is None
+    beyond = eb.estimate(mistral, eb.Workload(1, 4096))
+    assert "kv_cache" not in beyond and "sliding window of 4096 tokens" in beyond.kv_cache_note
+    for model_type in ("deepseek_v3", "jamba", "qwen3_next"):
+        est = eb.estimate(eb.from_hf_config({"model_type": model_type}), eb.Workload(1, 8))
+        assert "kv_cache" not in est and est.kv_cache_note
+
+
+def test_cli_memory_says_why_there_is_no_kv_cache(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "mamba"}))
+    assert main(["memory", str(path), "--batch", "1", "--seq", "16"]) == 0
+    assert "KV cache: not available (the KV cache of mamba is not this formula" in capsys.readouterr().out
+    assert main(["memory", str(path), "--batch", "1", "--seq", "16", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kv_cache"] is None and data["kv_cache_note"]

@@ -170,7 +170,7 @@ def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
            **est.setup.as_dict(), "parameters": est["parameters"], "weights": est["weights"],
            "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
-           "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
+           "kv_cache": est.get("kv_cache"), "kv_cache_note": est.kv_cache_note, "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
                                                           if "state" in est.info[k].tags},
            "activations": est.get("activations"), "training_peak": est.get("training_peak"),
            "training_peak_moments": {k.split("/")[1]: v for k, v in est.under("training_peak").items()} or None,
@@ -186,7 +186,8 @@ def _memory(args) -> str:
     if args.json:
         return json.dumps(_memory_json(cfg, est, args.article))
     rows = [_bytes_row(f"weights in {dtype}", est[f"weights_by_dtype/{dtype}"]) for dtype in DTYPE_BITS]
-    rows.append(_bytes_row(f"KV cache ({est.setup.dtype})", est["kv_cache"]))
+    if est.kv_cache_note is None:
+        rows.append(_bytes_row(f"KV cache ({est.setup.dtype})", est["kv_cache"]))
     state = {k: v for k, v in est.under("training").items() if "state" in est.info[k].tags and v}
     rows += [_bytes_row(f"training: {est.label(k)}", v) for k, v in state.items()]
     if est.activations_note is None:
@@ -201,6 +202,8 @@ def _memory(args) -> str:
              "on the CPU; CUDA predicted, not measured)" if est.activations_note is None
              else f"activations and peak: not available ({est.activations_note})",
              _table(rows, ("quantity", "bytes", "decimal", "binary"))]
+    if est.kv_cache_note is not None:
+        lines.append(f"KV cache: not available ({est.kv_cache_note})")
     if args.article:
         lines.append("the article's rules are shown for comparison; chapters 6 and 8 show where they fail")
     return "\n".join(lines)

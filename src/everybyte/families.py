@@ -76,6 +76,7 @@ class Family(Record):
     dropouts: tuple[str, ...] = ("embedding_dropout", "attention_dropout", "residual_dropout")
     attentions: tuple[str, ...] = ("eager", "sdpa")
     partial_rotary: bool = False
+    no_kv_cache: str = ""
 
 
 _ZOO_NORMS = ("layernorm", "rmsnorm", "layernorm_no_bias", "none")
@@ -105,14 +106,19 @@ FAMILIES: dict[str, Family] = {
         Family("deepseek", "DeepSeek-V2/V3 (multi-head latent attention, shared experts, dense-then-MoE layers)",
                {"f_exp": 1}, activations=None, no_activations=_MOE, feed_forward="moe", norms=("rmsnorm",),
                requires=("kv_lora_rank", "v_head_dim"), section="sec-zoo-mla", buffers_label=_BUFFERS,
-               table="latent"),
+               table="latent",
+               no_kv_cache="latent attention caches h keys of d_nope + d_rope and h values of d_v channels in "
+                           "transformers (or r_kv + d_rope latent channels, absorbed)"),
         Family("mamba", "Mamba-1 and Mamba-2 (state-space mixers, no attention, no feed-forward block)",
                {"f_exp": 0}, activations=None, no_activations=_SSM, rotary=False, mixer="mamba",
                feed_forward="none", norms=("rmsnorm",), requires=("ssm_inner", "ssm_state", "conv_kernel"),
-               section="sec-zoo-ssm", buffers_label=_BUFFERS, table="mamba"),
+               section="sec-zoo-ssm", buffers_label=_BUFFERS, table="mamba",
+               no_kv_cache="Mamba keeps a fixed-size convolution and state cache per layer, no keys and values"),
         Family("hybrid", "hybrid stacks (attention with Mamba, gated-DeltaNet or convolution layers)",
                {"f_exp": 1}, activations=None, no_activations=_SSM, norms=("rmsnorm",), section="sec-zoo-ssm",
-               buffers_label=_BUFFERS, table="hybrid"),
+               buffers_label=_BUFFERS, table="hybrid",
+               no_kv_cache="only its attention layers cache keys and values; its Mamba, DeltaNet and convolution "
+                           "layers keep fixed-size states"),
         Family("opt", "OPT (learned positions with two extra rows, projected word embeddings)", {"f_exp": 0},
                activations=None, no_activations=_NOT_YET, rotary=False, norms=("layernorm", "none"),
                section="sec-zoo-opt", buffers_label=_BUFFERS, table="opt"),

@@ -68,6 +68,27 @@ def activations_unavailable(config: ModelConfig, setup: Setup | None = None) -> 
     return None
 
 
+def kv_cache_unavailable(config: ModelConfig, workload: Workload) -> str | None:
+    """Why the KV-cache term (keys and values of every layer, every token) does not hold, or ``None``.
+
+    It holds where every layer attends with h_kv key and value heads of width
+    d_head to all the tokens: not for state-space, DeltaNet or convolution
+    layers, not for latent attention, and not once a sequence reaches a
+    sliding window or an attention chunk, whose layers keep fewer tokens
+    (the serving chapter counts those).
+    """
+    family = config.family
+    if family.no_kv_cache:
+        return f"the KV cache of {config.model_type} is not this formula: {family.no_kv_cache}"
+    counts = config.layer_counts()
+    for kind, window, name in (("L_slide", config.sliding_window, "sliding window"),
+                               ("L_chunk", config.attention_chunk, "attention chunk")):
+        if counts[kind] and window is not None and workload.seq >= window:
+            return (f"{counts[kind]} layers of {config.model_type} keep only a {name} of {window} tokens, and the "
+                    f"sequence has {workload.seq}: their cache is not yet counted")
+    return None
+
+
 def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> dict:
     """Values of every symbol the accounting uses, by name (the generated evaluators' input)."""
     check.model_config("config", config)
@@ -96,6 +117,7 @@ class Estimate(Record):
     info: Mapping[str, TermInfo]
     activations_note: str | None = None
     values: Mapping[str, int] = MappingProxyType({})
+    kv_cache_note: str | None = None
 
     def __getitem__(self, key: str) -> int:
         if key not in self.bytes:
@@ -159,9 +181,10 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
         numbers = _generated.ESTIMATE[family](values)
     else:
         numbers = _generated.ESTIMATE_WITHOUT_ACTIVATIONS[family](values)
-    numbers = {key: numbers[key] for key in info if key in numbers}  # the accounting's order
+    kv_note = kv_cache_unavailable(config, workload)
+    numbers = {key: numbers[key] for key in info if key in numbers and not (kv_note and key == "kv_cache")}
     return Estimate(config, workload, setup, MappingProxyType(numbers), MappingProxyType(info), note,
-                    MappingProxyType(values))
+                    MappingProxyType(values), kv_note)
 
 
 class ParameterCount(Record):
