@@ -80,6 +80,52 @@ class ModelConfig(Record):
         Dropout probabilities; with p > 0 dropout saves a mask (chapter 13).
     rotary_fraction:
         Share of each head's width that rotary embeddings turn (GPT-NeoX: 0.25).
+
+    The architecture zoo (chapter 14) adds, each with a default that keeps the
+    layouts above as they were:
+
+    layer_types, ffn_types:
+        The token mixer of each layer (``full_attention``, ``sliding_attention``,
+        ``chunked_attention``, ``mamba``, ``full_attention+mamba`` (Falcon-H1),
+        ``linear_attention`` (a gated DeltaNet), ``conv``, ``none``) and its
+        feed-forward block (``dense``, ``moe``, ``none``); ``None`` means the
+        family's kind in every layer.  :meth:`layer_counts` turns them into
+        ``L_attn``, ``L_full``, ``L_slide``, ``L_chunk``, ``L_ssm``, ``L_lin``,
+        ``L_conv``, ``L_ff`` and ``L_moe``.
+    sliding_window, attention_chunk:
+        Tokens a sliding-window layer sees, and Llama 4's attention chunk.
+    norms_per_layer, norm:
+        Norms of width d_model in each layer (1 to 4) and their kind:
+        ``layernorm``, ``rmsnorm``, ``layernorm_no_bias`` (MPT, Cohere) or
+        ``none`` (OLMo's parameter-free norm).
+    qk_norm, qk_norm_bias:
+        Norms of q and k: ``none``, ``head`` (one d_head norm), ``full`` (over
+        all heads' channels), ``each_head`` (one per head); with a shift (Phi).
+    lm_head_bias, embedding_norm, embedding_dim:
+        An output-layer bias; a norm after the embedding; OPT's word-embedding
+        width (``None``: d_model).
+    d_expert, d_shared, shared_expert, shared_expert_gate, router_bias, expert_bias:
+        Width of a routed expert (``None``: d_ff) and of the shared expert(s);
+        whether MoE layers have a shared expert and its sigmoid gate; biases
+        of the router and of the routed experts.
+    q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim:
+        Latent attention (DeepSeek); ``q_lora_rank`` 0 for an uncompressed query.
+    ssm_inner, ssm_state, ssm_heads, ssm_groups, ssm_dt_rank, conv_kernel, conv_bias,
+    ssm_proj_bias, ssm_out_bias, ssm_norm, mamba_version, ssm_time_step_norms:
+        Mamba mixers (and the convolution kernel of DeltaNet and LFM2 layers).
+    linear_key_heads, linear_value_heads, linear_key_dim, linear_value_dim:
+        Gated DeltaNet heads and widths.  ``query_gate``: the query projection
+        also makes an output gate (Qwen3-Next).  ``moe_latent``: Nemotron-H's
+        expert width.
+    per_layer_vocab, per_layer_dim:
+        Per-layer input embeddings (reserved for Gemma 3n and 4, refused today).
+    rotary_dim, rotary_sets, max_positions:
+        GPT-J's rotary width; sets of rotary frequencies kept; positions a
+        buffer is precomputed for.
+    attention_softcap, logit_softcap:
+        Gemma's tanh soft caps (what the forward pass saves).
+    left_out:
+        What the count of a multimodal config leaves out (not compared).
     """
 
     vocab_size: int

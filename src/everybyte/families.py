@@ -1,18 +1,24 @@
 """What the package knows about each model family, in one place, as data.
 
-Two tables:
+Two tables (and :data:`REFUSED`, the causal-LM types refused with the reason):
 
-* :data:`FAMILIES`: the structurally different layouts (``gpt2``, ``llama``,
-  ``gpt_neox``, ``mixtral``): how the real code stores its tensors (fused q, k,
-  v; 3-d expert tensors), whether it has rotary buffers, and which activation
-  accounting of chapter 13 follows its forward pass (or why none does).
+* :data:`FAMILIES`: the structurally different layouts (chapter 12's ``gpt2``,
+  ``llama``, ``gpt_neox``, ``mixtral``; chapter 14's ``dense``, ``moe``,
+  ``deepseek``, ``mamba``, ``hybrid``, ``opt`` and the dense families with an
+  activation accounting): which tensor table counts it
+  (:data:`everybyte.tables.TABLE_BY_NAME`), how the real code stores its
+  tensors (fused q, k, v; 3-d expert tensors), and which activation accounting
+  of chapters 13 and 14 follows its forward pass (or why none does).
 * :data:`MODEL_TYPES`: one entry per Hugging Face ``model_type``: the
   declarative map from ``config.json`` keys to the fields of
   :class:`everybyte.config.ModelConfig`, with the default transformers uses when
-  a key is missing, and the fields the type fixes.  A llama-like model type is
-  one entry here; a structurally new family is one entry in :data:`FAMILIES`
-  plus its tensor table (:mod:`everybyte.parameters`) and, if it has one, its
-  activation accounting (:mod:`everybyte.activations`).
+  a key is missing, the fields and switches the type fixes, and where the
+  config states a layer pattern a ``derive`` function that reads it (as the
+  transformers config class does).  A llama-like model type is one entry
+  here; a structurally new family is one entry in :data:`FAMILIES` plus its
+  tensor table (:mod:`everybyte.tables`, built from
+  :mod:`everybyte.components`) and, if it has one, its activation accounting
+  (:mod:`everybyte.activations`).
 
 :mod:`everybyte.hf` reads a ``config.json`` with these tables.  Nothing here
 imports SymPy or transformers; the tests check every default against the

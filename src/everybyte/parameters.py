@@ -5,8 +5,10 @@ of the weight matrices; chapter 4 evaluates it for the article's example and
 GPT-2 small, chapter 11 for GPT-3, and chapter 12 generalises it to real
 models.
 
-The one source of every count is a *tensor table*: every parameter tensor the
-real code creates, with its number of elements and how often it occurs, and a
+The one source of every count is a *tensor table* (:mod:`everybyte.tables`,
+built from the components of :mod:`everybyte.components`): every parameter
+tensor the real code creates, with its number of elements and how often it
+occurs (``L``, or the number of layers of its kind such as ``L_moe``), and a
 presence switch where a layout may lack it.  The count terms (token embedding,
 attention weights, ...) are the sums of the table's tensors group by group; the
 number of tensors and the largest tensor, which an optimizer's memory depends
