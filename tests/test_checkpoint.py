@@ -7,7 +7,6 @@ only.
 """
 
 import json
-import os
 import struct
 
 import pytest

@@ -24,10 +24,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .symbols import (
-    P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, fused_experts, fused_qkv, gated, h, h_kv,
-    n_experts,
-)
+from .symbols import P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, fused_qkv, gated, h, h_kv, n_experts
 
 
 @dataclass(frozen=True)

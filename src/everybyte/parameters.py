@@ -27,10 +27,7 @@ from functools import lru_cache
 import sympy as sp
 
 from .config import ModelConfig
-from .symbols import (
-    L, P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, final_norm, fused_experts, fused_qkv, gated, h,
-    h_kv, k_experts, learned_positions, n_experts, norm_width, router, untied,
-)
+from .symbols import L, P, V, d_ff, d_head, d_model, h, h_kv, k_experts, n_experts
 from .components import Buffer, Tensor
 from .families import FAMILIES
 from .tables import BUFFERS, DECODER, TABLE_BY_NAME

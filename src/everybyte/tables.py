@@ -16,22 +16,23 @@ the model type sets.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from .components import (
     Buffer, Tensor, attention, attention_sinks, dense_mlp, gated_deltanet, latent_attention, mamba2_mixer, mamba_mixer,
     norm, output_layer, position_embedding, qk_norms, rotary_buffers, routed_experts, router, scalar_buffer,
     shared_expert, short_convolution, token_embedding,
 )
 from .symbols import (
-    L, P_max, causal_mask, d_head, d_model, d_rot, embedding_norm, embedding_scale, final_norm, fused_experts,
-    fused_gate_up, h, h_kv, learned_positions, n_act_params, n_layer_scalars, n_norm, n_rot, norm_scale,
-    norm_shift, norm_width, qk_norm_each, qk_norm_full, qk_norm_head, qk_norm_shift, router as router_switch,
-    sincos_table, untied, bias_lm, L_moe, n_experts, score_correction, L_ff, d_expert, d_shared, bias_router,
-    router_score_bias, shared_gate, shared_expert as shared_switch, sinks, bias_ff, r_q, r_kv, d_nope, d_rope, d_v,
-    q_compressed, bias_qkv, bias_experts, L_attn, L_ssm, L_lin, L_conv, d_inner, d_state, d_conv, h_ssm, g_ssm, r_dt,
-    bias_conv, bias_ssm, bias_ssm_out, ssm_norm, mamba2, ssm_time_step_norms, query_gate, fused_deltanet, h_lk, h_lv,
-    d_lk, d_lv, d_lat, latent_experts, gated, mup_vector, P, d_emb, embedding_projection,
+    L, L_attn, L_conv, L_ff, L_lin, L_moe, L_ssm, P, P_max, bias_conv, bias_experts, bias_ff, bias_lm, bias_qkv,
+    bias_router, bias_ssm, bias_ssm_out, causal_mask, d_conv, d_emb, d_expert, d_head, d_inner, d_lat, d_lk, d_lv,
+    d_model, d_nope, d_rope, d_rot, d_shared, d_state, d_v, embedding_norm, embedding_projection, embedding_scale,
+    final_norm, fused_deltanet, fused_experts, fused_gate_up, g_ssm, gated, h, h_kv, h_lk, h_lv, h_ssm,
+    latent_experts, learned_positions, mamba2, mup_vector, n_act_params, n_experts, n_layer_scalars, n_norm, n_rot,
+    norm_scale, norm_shift, norm_width, q_compressed, qk_norm_each, qk_norm_full, qk_norm_head, qk_norm_shift,
+    query_gate, r_dt, r_kv, r_q, router as router_switch, router_score_bias, score_correction,
+    shared_expert as shared_switch, shared_gate, sincos_table, sinks, ssm_norm, ssm_time_step_norms, untied,
 )
-import sympy as sp
 
 # --- chapter 12: the general layout --------------------------------------------------------
 
