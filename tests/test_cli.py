@@ -274,3 +274,38 @@ def test_serve_and_finetune_import_neither_sympy_nor_torch():
             "print(sorted(m for m in ('sympy', 'numpy', 'torch', 'peft') if m in sys.modules), file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0 and result.stderr.strip() == "[]"
+
+
+def _zoo_file(tmp_path, model_type):
+    sys.path.insert(0, os.path.dirname(__file__))
+    from zoo_cases import ODD
+
+    path = tmp_path / f"{model_type}.json"
+    path.write_text(json.dumps({"model_type": model_type, **ODD[model_type][0]}), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("model_type", ["mamba", "deepseek_v3", "qwen3_moe", "olmo2"])
+def test_serve_of_an_unmapped_family_gives_its_weights_and_says_what_is_missing(capsys, tmp_path, model_type):
+    path = _zoo_file(tmp_path, model_type)
+    code, out, err = run(capsys, "serve", path, "--batch", "2", "--context", "3", "--json")
+    assert code == 0 and err == "", err
+    data = json.loads(out)
+    params = eb.count_params(eb.from_hf_config(json.loads(open(path, encoding="utf-8").read()))).total
+    assert data["weights"] == 2 * params  # bf16
+    assert data["activations"] is None and data["total"] is None and "not yet mapped" in data["note"]
+    assert (data["kv_cache"] is None) == (model_type in ("mamba", "deepseek_v3"))
+    code, out, err = run(capsys, "serve", path, "--batch", "2", "--context", "3")
+    assert code == 0 and "working memory: not available" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["finetune", "{path}", "--lora-rank", "4", "--lora-targets", "all-linear"], "lora: not available"),
+    (["serve", "{path}", "--batch", "1", "--context", "8", "--weights", "nf4"], "weights: not available"),
+    (["serve", "{path}", "--batch", "1", "--context", "8", "--gpu-memory", "8GiB"], "gpu-memory: the serving peak"),
+    (["train", "{path}", "--batch", "1", "--seq", "8", "--tp", "2"], "tp: not available"),
+])
+def test_unmapped_families_refuse_what_needs_the_linear_map_in_one_line(capsys, tmp_path, argv, message):
+    path = _zoo_file(tmp_path, "qwen3")
+    code, out, err = run(capsys, *[a.format(path=path) for a in argv])
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and message in err, err

@@ -21,6 +21,12 @@ from everybyte import _generated, codegen, families
 from everybyte.accounting import RUN_SYMBOLS, family_terms
 from everybyte.terms import ref, ref_key
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from zoo_cases import ODD  # noqa: E402
+
 SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau", "f_qkv", "f_exp", "x_par", "x_kv1",
             "p_embd", "p_attn", "p_resid", "x_auto", "x_sdpa", "x_cuda",
             # parallelism (everybyte.parallel)
@@ -28,15 +34,23 @@ SWITCHES = {"beta_qkv", "beta_o", "beta_ff", "gamma", "rho", "pi", "phi", "tau",
             "x_opt8",
             # serving and fine-tuning (chapters 16 and 17)
             "l_q", "l_k", "l_v", "l_qkv", "l_o", "l_gate", "l_up", "l_down", "l_router", "l_experts", "x_dora",
-            "x_qlora", "x_paged"}
-SMALL = {"nu": (1, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
-         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300),
+            "x_qlora", "x_paged", "x_qc", "x_qk2d",
+            # chapter 14's layout switches and buffer switches
+            "x_nw", "x_nb", "x_qkh", "x_qkf", "x_qks", "x_qkb", "f_gu", "x_sink", "x_rscore", "beta_lm", "x_embnorm",
+            "x_proj", "x_shexp", "x_shgate", "beta_router", "beta_exp", "beta_conv", "beta_ssm",
+            "beta_ssmo", "x_ssmnorm", "x_m2", "x_dtn", "x_qgate", "f_lin", "x_lat", "x_sincos", "x_mask", "x_escale",
+            "x_escore", "x_mup", "x_acap", "x_lcap"}
+SMALL = {"nu": (0, 2), "n_act": (1, 4), "b_opt": (0, 8), "b_opt_tensor": (0, 4), "n_opt_tmp": (0, 2),
+         "b_res": (2, 4), "b_soft": (2, 4), "b_dtype": (2, 4), "d_rot": (0, 300), "n_norm": (0, 4), "n_actp": (0, 2),
+         "n_rot": (0, 2), "n_lscal": (0, 2),
          # devices and the rank a per-device term is evaluated for: a rank index may lie past the last
          # device (the terms stay defined), and device counts may exceed the sizes they divide
          "b_gather": (2, 4), "i_dp": (0, 70), "i_pp": (0, 9), "N_d": (1, 70), "t": (1, 9), "N_pp": (1, 9),
          "N_cp": (1, 9), "N_ep": (1, 9), "n_micro": (1, 17), "n_virtual": (1, 5),
          # serving
          "b_kv": (1, 4), "kv_bits": (0, 4), "kv_kind": (0, 2), "w_fmt": (0, 18)}
+#: Sizes that may be 0: counts of layers of a kind, optional widths.
+MAYBE_ZERO = {"r_q", "d_shared", "d_nope", "d_rope", "w_slide", "w_chunk", "V_ple", "d_ple", "P_max"}
 
 
 def test_committed_file_is_fresh():
@@ -62,6 +76,8 @@ def symbol_values(draw):
             values[name] = draw(st.integers(*SMALL[name]))
         elif name == "B":
             values[name] = draw(st.one_of(st.just(1), st.integers(1, 10**6)))
+        elif name.startswith("L_") or name in MAYBE_ZERO:
+            values[name] = draw(st.one_of(st.just(0), st.integers(0, 300), st.integers(0, 10**30)))
         else:
             values[name] = draw(st.one_of(st.integers(1, 300), st.integers(1, 10**30)))
     return family, values
@@ -109,41 +125,36 @@ def test_every_generated_term_equals_exact_sympy_evaluation(case):
 
 
 def _model_type_configs():
-    sizes = st.integers(1, 40)
+    """A real config of every model type: one of the test configurations, with sizes redrawn where free."""
+    cases = [(t, c) for t, cs in ODD.items() for c in cs]
     return st.fixed_dictionaries({
-        "model_type": st.sampled_from(families.SUPPORTED_MODEL_TYPES),
-        "heads": st.integers(1, 6), "kv_divisor": st.integers(1, 3), "head_dim": st.integers(1, 24),
-        "layers": st.integers(1, 5), "vocab": st.integers(1, 5000), "ff": sizes.map(lambda x: 3 * x),
-        "tied": st.booleans(), "bias": st.booleans(), "dropout": st.sampled_from([0.0, 0.1]),
-        "experts": st.integers(1, 6), "parallel": st.booleans(), "rotary": st.sampled_from([0.25, 0.5, 1.0]),
-        "activation": st.sampled_from(["gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "relu"]),
+        "case": st.sampled_from(cases), "vocab": st.integers(1, 5000), "ff": st.integers(1, 40).map(lambda x: 3 * x),
+        "tied": st.booleans(), "dropout": st.sampled_from([0.0, 0.1]), "rank": st.integers(1, 6),
+        "activation": st.sampled_from(["gelu_new", "gelu", "gelu_pytorch_tanh", "silu"]),
         "weights": st.sampled_from(["auto", *eb.knobs.WEIGHT_FORMATS]),
         "kv_dtype": st.sampled_from(["auto", "fp32", "bf16"]), "cache": st.sampled_from(eb.knobs.CACHE_KINDS),
     })
 
 
+#: Keys redrawn from the strategy where a case has them (none constrains another size).
+_FREE = {"vocab_size": "vocab", "intermediate_size": "ff", "ffn_dim": "ff", "n_inner": "ff",
+         "moe_intermediate_size": "ff", "tie_word_embeddings": "tied"}
+
+
 def _hf_dict(d):
-    t = d["model_type"]
-    heads = d["heads"] * d["kv_divisor"]
-    if t == "gpt2":
-        return {"model_type": t, "n_embd": heads * d["head_dim"], "n_head": heads, "n_layer": d["layers"],
-                "vocab_size": d["vocab"], "n_positions": d["vocab"] % 97 + 1, "tie_word_embeddings": d["tied"],
-                "activation_function": d["activation"], "attn_pdrop": d["dropout"], "resid_pdrop": d["dropout"],
-                "embd_pdrop": d["dropout"], "n_inner": d["ff"]}
-    if t == "gpt_neox":
-        return {"model_type": t, "hidden_size": heads * d["head_dim"], "num_attention_heads": heads,
-                "num_hidden_layers": d["layers"], "vocab_size": d["vocab"], "intermediate_size": d["ff"],
-                "use_parallel_residual": d["parallel"], "attention_bias": d["bias"], "tie_word_embeddings": d["tied"],
-                "rotary_pct": d["rotary"], "hidden_act": d["activation"], "hidden_dropout": d["dropout"],
-                "attention_dropout": d["dropout"]}
-    data = {"model_type": t, "hidden_size": d["ff"] + 2, "num_attention_heads": heads,
-            "num_key_value_heads": d["heads"], "head_dim": d["head_dim"], "num_hidden_layers": d["layers"],
-            "vocab_size": d["vocab"], "intermediate_size": d["ff"], "tie_word_embeddings": d["tied"],
-            "attention_dropout": d["dropout"], "hidden_act": "silu" if d["activation"] != "relu" else "relu"}
-    if t == "llama":
-        data.update(attention_bias=d["bias"], mlp_bias=not d["bias"])
-    if t == "mixtral":
-        data.update(num_local_experts=d["experts"], num_experts_per_tok=1)
+    model_type, case = d["case"]
+    data = {"model_type": model_type, **case}
+    for key, draw in _FREE.items():
+        if key in data or (key == "tie_word_embeddings" and model_type != "nemotron_h"):
+            data[key] = d[draw]
+    keys = families.MODEL_TYPES[model_type].keys
+    for field in ("attention_dropout", "residual_dropout", "embedding_dropout"):
+        if field in keys and "." not in keys[field].names[0]:
+            data[keys[field].names[0]] = d["dropout"]
+    if model_type in ("gpt2", "gpt_neox"):
+        data["activation_function" if model_type == "gpt2" else "hidden_act"] = d["activation"]
+    if data.get("pad_token_id") is not None:
+        data["pad_token_id"] = 0
     return data
 
 
@@ -153,15 +164,20 @@ def _hf_dict(d):
        st.sampled_from(sorted(eb.options.OPTIMIZERS)))
 def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq, dtype, attention, device, optimizer):
     cfg = eb.from_hf_config(_hf_dict(d))
-    serving = eb.knobs.Serving(weights=d["weights"], kv_dtype=d["kv_dtype"], cache=d["cache"])
-    lora = eb.knobs.LoRA(rank=d["heads"], targets=("all-linear",), dora=d["tied"] and d["model_type"] != "mixtral")
+    mapped = eb.pipeline.linears_unavailable(cfg) is None  # LoRA and quantized formats need the linear map
+    serving = eb.knobs.Serving(weights=d["weights"] if mapped else "auto", kv_dtype=d["kv_dtype"], cache=d["cache"])
+    lora = eb.knobs.LoRA(rank=d["rank"], targets=("all-linear",), dora=d["tied"] and d["case"][0] != "mixtral")
     est = eb.estimate(cfg, eb.Workload(batch, seq),
-                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora))
+                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora if mapped else None))
     for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak",
-                "serving/peak", "lora/trainable_parameters", "finetuning/step_peak"):
+                "serving/weights", "serving/peak", "lora/trainable_parameters", "finetuning/step_peak"):
         if key not in est:
-            assert est.activations_note is not None and key in ("activations", "training_peak",
-                                                                 "finetuning/step_peak")
+            assert key != "serving/weights"
+            assert (est.activations_note is not None and key in ("activations", "training_peak",
+                                                                  "finetuning/step_peak")
+                    or est.kv_cache_note is not None and key in ("kv_cache", "serving/peak")
+                    or est.linears_note is not None and key.startswith(("serving/", "lora/", "finetuning/")))
+            assert est.why_missing(key) is not None
             continue
         assert eb.exact(est.expr(key), est.values) == est[key], key
     assert sum(est.under("parameters").values()) == est["parameters"] == eb.count_params(cfg).total
@@ -223,3 +239,20 @@ process.stdout.write(JSON.stringify(out));
         table = _generated.ESTIMATE if family in _generated.ESTIMATE else _generated.ESTIMATE_WITHOUT_ACTIVATIONS
         python = table[family](values)
         assert {k: str(x) for k, x in python.items()} == js, family
+
+
+def test_every_symbol_name_is_one_symbol_and_model_and_run_symbols_are_apart():
+    """Two symbols of one name would be one value in the evaluators (a model's switch set by the setup)."""
+    import collections
+
+    import sympy as sp
+
+    from everybyte import symbols
+
+    names = collections.defaultdict(set)
+    for attribute, value in vars(symbols).items():
+        if isinstance(value, sp.Symbol):
+            names[value.name].add(attribute)
+    assert not {name: sorted(a) for name, a in names.items() if len(a) > 1}
+    model = set(eb.from_hf_config({"model_type": "deepseek_v3", "q_lora_rank": 4}).values())
+    assert not model & RUN_SYMBOLS

@@ -20,7 +20,7 @@ def test_path_and_dict_give_the_same_config(tmp_path):
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, mixtral, gpt_neox; got 'bert'"),
+        ({"model_type": "bert"}, "model_type must be one of gpt2, llama, mistral, qwen2, mixtral, gpt_neox, internlm3, "),
         ({}, "config has no model_type; it must be one of"),
         ({"model_type": []}, "model_type must be a string"),
         ({"model_type": None}, "model_type must be a string"),
@@ -139,3 +139,28 @@ def test_cli_refuses_each_bad_file_with_one_line(tmp_path, capsys, argv_tail, me
 def test_cli_refuses_dev_zero_at_once(capsys):
     assert main(["params", "/dev/zero"]) == 2
     assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_kv_cache_is_withheld_where_the_formula_does_not_hold():
+    # Mamba caches no keys and values.  Mistral's layers keep a 4096-token window (transformers'
+    # sliding-window cache): after a prefill every layer still holds all S tokens (a view), plus a
+    # 0-d int64 window size per layer, below the window and beyond it (chapter 16 measures both).
+    mamba = eb.estimate(eb.from_hf_config({"model_type": "mamba"}), eb.Workload(1, 64))
+    assert "kv_cache" not in mamba and "fixed-size convolution and state cache" in mamba.kv_cache_note
+    mistral = eb.preset("mistral-7b")
+    for seq in (4095, 4096, 8000):
+        est = eb.estimate(mistral, eb.Workload(1, seq), eb.Setup(dtype="bf16"))
+        assert est["kv_cache"] == 2 * 32 * seq * 8 * 128 * 2 + 8 * 32 and est.kv_cache_note is None
+    for model_type in ("deepseek_v3", "jamba", "qwen3_next"):
+        est = eb.estimate(eb.from_hf_config({"model_type": model_type}), eb.Workload(1, 8))
+        assert "kv_cache" not in est and est.kv_cache_note
+
+
+def test_cli_memory_says_why_there_is_no_kv_cache(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "mamba"}))
+    assert main(["memory", str(path), "--batch", "1", "--seq", "16"]) == 0
+    assert "KV cache: not available (the KV cache of mamba is not this formula" in capsys.readouterr().out
+    assert main(["memory", str(path), "--batch", "1", "--seq", "16", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kv_cache"] is None and data["kv_cache_note"]

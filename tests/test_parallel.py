@@ -39,8 +39,31 @@ def test_first_dimensions_of_the_tensor_table_equal_the_real_model(data):
     assert ours == real
 
 
-def test_one_device_is_the_training_step_of_chapter_13():
-    cfg = eb.from_hf_config(TINY_LLAMA)
+def _zoo_cases():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from zoo_cases import ODD
+
+    return [{"model_type": t, **c} for t, cases in ODD.items() for c in cases]
+
+
+@pytest.mark.parametrize("data", _zoo_cases(), ids=lambda d: d["model_type"])
+def test_first_dimensions_of_every_model_type_equal_the_real_model(data):
+    # Every counted model type, in the odd configurations chapter 14 checks its counts with.
+    model = measure.build_model(data, meta=True)
+    real = Counter((p.numel(), p.shape[0] if p.dim() else 1) for p in model.parameters())
+    ours = Counter((n, rows) for _, n, rows in eb.parameters.tensor_shapes(eb.from_hf_config(data)))
+    assert ours == real
+
+
+@pytest.mark.parametrize("data", [TINY_LLAMA, {**TINY_LLAMA, "model_type": "mistral", "sliding_window": 16},
+                                  {"model_type": "qwen3", **{k: v for k, v in TINY_LLAMA.items() if k != "model_type"}},
+                                  {"model_type": "olmo2", **{k: v for k, v in TINY_LLAMA.items() if k != "model_type"}}],
+                         ids=["llama", "mistral-window", "qwen3", "olmo2"])
+def test_one_device_is_the_training_step_of_chapter_13(data):
+    cfg = eb.from_hf_config(data)
     for setup in (Setup(), Setup("bf16", "sdpa"), Setup(optimizer="sgd_momentum")):
         est = eb.estimate(cfg, eb.Workload(2, 64), setup)
         assert est["parallel/parameters"] == est["training/weights"]

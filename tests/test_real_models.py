@@ -7,6 +7,7 @@ total must equal ``sum(p.numel() for p in model.parameters())`` exactly, and the
 breakdown must match the named modules.
 """
 
+import dataclasses
 import json
 import re
 
@@ -18,34 +19,20 @@ transformers = pytest.importorskip("transformers")
 import everybyte as eb  # noqa: E402
 from everybyte import families, presets  # noqa: E402
 
-ODD = {
-    "gpt2": {"n_embd": 60, "n_layer": 3, "n_head": 5, "vocab_size": 1001, "n_positions": 37, "n_inner": 100,
-             "tie_word_embeddings": False},
-    "llama": {"hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2, "head_dim": 20,
-              "intermediate_size": 200, "num_hidden_layers": 3, "vocab_size": 999, "attention_bias": True,
-              "mlp_bias": True, "tie_word_embeddings": True},
-    "mistral": {"hidden_size": 80, "num_attention_heads": 5, "num_key_value_heads": 1, "intermediate_size": 130,
-                "num_hidden_layers": 2, "vocab_size": 777, "tie_word_embeddings": True},
-    "qwen2": {"hidden_size": 72, "num_attention_heads": 6, "num_key_value_heads": 3, "intermediate_size": 100,
-              "num_hidden_layers": 2, "vocab_size": 500, "tie_word_embeddings": True},
-    "gpt_neox": {"hidden_size": 48, "num_attention_heads": 3, "intermediate_size": 70, "num_hidden_layers": 2,
-                 "vocab_size": 321, "attention_bias": False, "use_parallel_residual": False,
-                 "tie_word_embeddings": True},
-    "mixtral": {"hidden_size": 48, "num_attention_heads": 6, "num_key_value_heads": 3, "num_local_experts": 5,
-                "num_experts_per_tok": 3, "intermediate_size": 40, "num_hidden_layers": 2, "vocab_size": 300,
-                "tie_word_embeddings": True},
-}
-SMALL_DEFAULT_OVERRIDES = {  # the transformers defaults, with fewer layers to keep the meta build quick
-    "qwen2": {"num_hidden_layers": 2},
-    "gpt_neox": {"num_hidden_layers": 2},
-}
+from zoo_cases import ODD  # noqa: E402
+
+#: Transformers defaults that cannot be built as they are: the ministral default has
+#: head_dim null and no rotary width; deepseek_v2's has num_experts_per_tok null (refused by
+#: the package, see test_refusals). Each gets the one key it lacks.
+DEFAULT_FIXES = {"ministral": {"head_dim": 128}, "deepseek_v2": {"num_experts_per_tok": 6}}
 FILE_PRESETS = [name for name in presets.preset_sources()]
 
 CASES = (
     [pytest.param(json.loads(presets.preset_path(n).read_text()), id=f"preset-{n}") for n in FILE_PRESETS]
-    + [pytest.param({"model_type": t, **kw}, id=f"odd-{t}") for t, kw in ODD.items()]
-    + [pytest.param({"model_type": t, **kw}, id=f"default-{t}") for t, kw in SMALL_DEFAULT_OVERRIDES.items()]
-    + [pytest.param({"model_type": t}, id=f"bare-{t}") for t in ("gpt2", "llama", "mistral", "mixtral")]
+    + [pytest.param({"model_type": t, **kw}, id=f"odd{i}-{t}") for t, cases in ODD.items()
+       for i, kw in enumerate(cases)]
+    + [pytest.param({"model_type": t, **DEFAULT_FIXES.get(t, {})}, id=f"default-{t}")
+       for t in families.SUPPORTED_MODEL_TYPES]
 )
 
 
@@ -53,44 +40,97 @@ def build(data):
     return eb.measure.build_model(data, meta=True)
 
 
-def component(name: str) -> str:
-    """The package's group key for a real parameter name (written from the module names)."""
+_LAYER = r"\.(h|layers|blocks)\.\d+\."
+_LAYER_NORMS = (r"\.(ln_1|ln_2|ln_attn|ln_mlp|norm_1|norm_2|input_layernorm|post_attention_layernorm|"
+                r"pre_feedforward_layernorm|post_feedforward_layernorm|self_attn_layer_norm|final_layer_norm|"
+                r"attention_layernorm|feedforward_layernorm|post_self_attn_layernorm|post_mlp_layernorm|"
+                r"operator_norm|ffn_norm|pre_ff_layernorm|norm)\.(weight|bias)$")
+
+
+def component(name: str, has_experts: bool) -> str:
+    """The package's group key for a real parameter name (written from the module names of each model)."""
     bias = name.endswith(".bias") or name.endswith("_bias")
-    if re.search(r"(^|\.)(wte|embed_tokens|embed_in)\.", name):
+    in_layer = re.search(_LAYER, name) is not None
+    if re.search(r"(^|\.)(wte|embed_tokens|embed_in|word_embeddings|embeddings)\.weight$", name):
         return "token_embedding"
-    if re.search(r"(^|\.)wpe\.", name):
+    if re.search(r"(^|\.)(wpe|embed_positions)\.", name):
         return "position_embedding"
+    if "word_embeddings_layernorm" in name:
+        return "embedding_norm"
+    if re.search(r"\.project_(in|out)\.", name):
+        return "embedding_projections"
+    if name == "lm_head.bias":
+        return "output_bias"
     if name.startswith("lm_head.") or ".embed_out." in name:
         return "output_layer"
-    if re.search(r"(\.ln_f\.|^model\.norm\.|\.final_layer_norm\.)", name):
+    if not in_layer:  # LFM2's embedding_norm is applied after the last layer: its final norm
+        assert re.search(r"(ln_f|norm|final_layer_norm|norm_f|final_layernorm|embedding_norm)\.(weight|bias)$", name)
         return "final_norm"
-    if re.search(r"\.(ln_1|ln_2|input_layernorm|post_attention_layernorm)\.", name):
-        return "layer_norms"
-    if re.search(r"\.mlp\.gate\.weight$|block_sparse_moe\.gate\.", name):
+    if re.search(r"\.(q_norm|k_norm|q_layernorm|k_layernorm|q_a_layernorm|kv_a_layernorm)\.", name):
+        return "attention_norms"
+    if name.endswith(".sinks"):
+        return "attention_sinks"
+    if ".linear_attn." in name:
+        return "linear_attention"
+    if re.search(r"\.conv\.(conv|in_proj|out_proj)\.", name):
+        return "convolution_mixers"
+    if ".mamba." in name or re.search(r"\.mixer\.(A_log|D|dt_bias|conv1d|in_proj|out_proj|x_proj|dt_proj|norm)\b",
+                                      name):
+        return "state_space_mixers"
+    if "act_fn.alpha" in name:
+        return "activation_parameters"
+    if "shared_mlp" in name:  # Granite 4: the shared MLP is the whole feed-forward block without experts
+        return "shared_experts" if has_experts else "feed_forward_weights"
+    if re.search(r"shared_expert", name):
+        return "shared_experts"
+    if re.search(r"(\.gate\.|\.router\.|moe_statics)", name):
         return "router"
-    if re.search(r"\.(attn|self_attn|attention)\.", name):
+    if re.search(_LAYER_NORMS, name):
+        return "layer_norms"
+    if re.search(r"\.(attn|self_attn|attention|self_attention)\.", name) or re.search(r"\.mixer\.[qkvo]_proj\.",
+                                                                                        name):
         return "attention_biases" if bias else "attention_weights"
-    if re.search(r"\.(mlp|block_sparse_moe)\.", name):
+    if re.search(r"\.(mlp|ffn|feed_forward|block_sparse_moe|fc1|fc2)\.", name) or re.search(
+            r"\.mixer\.(up_proj|down_proj|experts|fc[12]_latent_proj)", name):
         return "feed_forward_biases" if bias else "feed_forward_weights"
     raise AssertionError(f"unclassified parameter {name}")
+
+
+#: Mamba's config calls its mixers linear_attention; the package says mamba (a DeltaNet is linear attention).
+MAMBA_KIND = {"linear_attention": "mamba"}
+#: Types whose config's layer_types name something else than the token mixer of each layer:
+#: Granite 4 and Nemotron-H call their Mamba layers linear_attention and list MLP blocks;
+#: Jamba's property maps its Mamba layers to linear_attention too; Falcon-H1 runs both in each layer.
+LAYER_TYPE_NAMES_DIFFER = {"granitemoehybrid", "nemotron_h", "jamba", "falcon_h1"}
 
 
 @pytest.mark.parametrize("data", CASES)
 def test_total_and_breakdown_equal_the_real_model(data):
     model = build(data)
+    named = dict(model.named_parameters())  # tied weights appear once
+    has_experts = any(".experts." in name for name in named)
     expected = {}
-    for name, p in model.named_parameters():  # tied weights appear once
-        expected[component(name)] = expected.get(component(name), 0) + p.numel()
+    for name, p in named.items():
+        group = component(name, has_experts)
+        expected[group] = expected.get(group, 0) + p.numel()
     cfg = eb.from_hf_config(data)
     count = eb.count_params(cfg)
     assert count.total == sum(p.numel() for p in model.parameters())
-    assert count.breakdown == expected
+    assert count.breakdown == {k: v for k, v in expected.items() if v}
     # the tensor table, tensor by tensor: the same sizes, and the same count and largest tensor
     real = sorted(p.numel() for p in model.parameters())
     assert sorted(n for _, _, n in eb.parameters.tensors(cfg)) == real
     est = eb.estimate(cfg)
     assert est["parameter_tensors"] == len(real)
     assert est["largest_parameter_tensor"] == real[-1]
+    # the buffers a training step holds (rotary frequencies, masks, scales), byte for byte
+    buffers = sum(b.numel() * b.element_size() for b in model.buffers())
+    assert eb.estimate(cfg, eb.Workload(1, 1))["training/buffers"] == buffers
+    # the layer pattern, where the transformers config states one
+    real_types = getattr(model.config, "layer_types", None)
+    if isinstance(real_types, list) and cfg.model_type not in LAYER_TYPE_NAMES_DIFFER:
+        kinds = MAMBA_KIND if cfg.model_type in ("mamba", "mamba2") else {}
+        assert list(cfg.mixers) == [kinds.get(k, k) for k in real_types]
 
 
 def test_mixtral_with_one_expert_keeps_its_router():
@@ -113,17 +153,54 @@ def test_active_parameters_of_a_mixture_of_experts(data):
     assert eb.count_params(eb.from_hf_config(data)).active == active
 
 
+#: Keys only a config class's __init__ reads from its keyword arguments (they are no fields):
+#: the default written here was read in the class's source.
+KWARG_DEFAULTS = {("gemma3_text", "sliding_window_pattern"): 6, ("cohere2", "sliding_window_pattern"): 4,
+                  ("qwen3_next", "full_attention_interval"): 4, ("qwen3_5_text", "full_attention_interval"): 4,
+                  ("nemotron_h", "hybrid_override_pattern"): None}
+
+
+def _declared_default(config_class, instance, dotted: str):
+    """What transformers uses for ``dotted`` when a file lacks it: the field's declared default,
+    or (nested keys, attributes set in __post_init__) the value on a default instance."""
+    head, *rest = dotted.split(".")
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    if not rest and head in fields:
+        field = fields[head]
+        if field.default is not dataclasses.MISSING:
+            return field.default
+        if field.default_factory is not dataclasses.MISSING:
+            return field.default_factory()
+    value = getattr(instance, config_class.attribute_map.get(head, head))
+    for part in rest:
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
+    return value
+
+
 @pytest.mark.parametrize("model_type", families.SUPPORTED_MODEL_TYPES)
 def test_defaults_are_those_of_the_transformers_config_class(model_type):
-    config = transformers.AutoConfig.for_model(model_type)
-    for field, key in families.MODEL_TYPES[model_type].keys.items():
-        if key.default is None:  # resolved from other keys by the config class or the model
+    entry = families.MODEL_TYPES[model_type]
+    config_class = transformers.AutoConfig.for_model(model_type, **DEFAULT_FIXES.get(model_type, {})).__class__
+    instance = transformers.AutoConfig.for_model(model_type, **DEFAULT_FIXES.get(model_type, {}))
+    for field_name, key in {**entry.keys, **entry.inputs}.items():
+        if (model_type, key.names[0]) in KWARG_DEFAULTS:
+            assert key.default == KWARG_DEFAULTS[model_type, key.names[0]], (field_name, key.names[0])
             continue
-        head, *rest = key.names[0].split(".")
-        value = getattr(config, head)
-        for part in rest:
-            value = value[part]
-        assert value == key.default, (field, key.names[0])
+        if key.default is None and not hasattr(instance, key.names[0].split(".")[0]):
+            continue  # read from the file only (head_dim of types whose class has none)
+        assert key.default == _declared_default(config_class, instance, key.names[0]), (field_name, key.names[0])
+
+
+@pytest.mark.parametrize("model_type", sorted(families.REFUSED))
+def test_refused_types_name_their_reason(model_type):
+    with pytest.raises(ValueError, match=f"model_type '{model_type}' is not counted: "):
+        eb.from_hf_config({"model_type": model_type})
+    assert transformers.AutoConfig.for_model(model_type)  # a real causal-LM type of transformers 5.24
+
+
+def test_null_top_k_is_refused():
+    with pytest.raises(ValueError, match="num_experts_per_tok is null"):
+        eb.from_hf_config({"model_type": "deepseek_v2"})
 
 
 def test_published_totals():

@@ -38,14 +38,53 @@ def test_kv_cache_of_generate_is_exact(name):
     assert est["kv_cache"] == measured
 
 
-def test_mistral_sliding_window_cache_after_one_forward():
-    # transformers 5.24 keeps mistral's cache in DynamicSlidingWindowLayer: after one forward of S > W tokens
-    # it keeps a slice of the last W - 1 tokens, a view whose storage still holds all S, plus a 0-d int64
-    # window tensor per layer (8 bytes).  ModelConfig has no sliding_window field yet (issue 8).
+def _window_cases():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from zoo_cases import ODD
+
+    mistral = {**LAYOUTS["mistral (GQA, no window)"], "sliding_window": 8}
+    # all layers sliding; sliding and full (Qwen3's window of 5, Gemma 3's pattern); chunked and full (Llama 4)
+    return [mistral, {"model_type": "qwen3", **ODD["qwen3"][0]}, {"model_type": "gemma3_text", **ODD["gemma3_text"][0]},
+            {"model_type": "llama4_text", **ODD["llama4_text"][0]}]
+
+
+@pytest.mark.parametrize("data", _window_cases(), ids=lambda d: d["model_type"])
+@pytest.mark.parametrize("seq", [3, 9, 20])
+def test_window_layers_cache_after_one_forward(data, seq):
+    # transformers 5.24 keeps a sliding-window or chunked layer in DynamicSlidingWindowLayer: after one
+    # forward of S tokens it keeps a slice of the last W - 1, a view whose storage still holds all S, plus
+    # a 0-d int64 window tensor per layer (8 bytes), whether or not S has reached the window.
+    model = ms.serving_model(data, "fp32")
+    cfg = eb.from_hf_config(data)
+    est = eb.estimate(cfg, eb.Workload(2, seq), eb.Setup("fp32"))
+    counts = cfg.layer_counts()
+    assert counts["L_slide"] + counts["L_chunk"] > 0
+    by_hand = 2 * cfg.n_layers * 2 * seq * cfg.kv_heads * cfg.head_width * 4 + 8 * (counts["L_slide"] + counts["L_chunk"])
+    assert ms.kv_cache_bytes(model, 2, seq) == est["kv_cache"] == by_hand
+
+
+def test_static_cache_of_a_sliding_window_holds_the_window():
+    from transformers import StaticCache
+
     data = {**LAYOUTS["mistral (GQA, no window)"], "sliding_window": 8}
     model = ms.serving_model(data, "fp32")
-    est = eb.estimate(eb.from_hf_config(data), eb.Workload(2, 20), eb.Setup("fp32"))
-    assert ms.kv_cache_bytes(model, 2, 20) == est["kv_cache"] + 8 * 2
+    cfg = eb.from_hf_config(data)
+    for seq, max_len in ((3, 50), (20, 50), (5, 6)):
+        cache = StaticCache(config=model.config, max_cache_len=max_len)
+        est = eb.estimate(cfg, eb.Workload(2, seq), eb.Setup("fp32", serving=Serving(cache="static",
+                                                                                     max_cache_len=max_len)))
+        tokens = min(max_len, 8)
+        assert ms.kv_cache_bytes(model, 2, seq, cache=cache) == est["kv_cache"] == \
+            2 * cfg.n_layers * 2 * tokens * cfg.kv_heads * cfg.head_width * 4 + 8 * cfg.n_layers
+
+
+def test_a_quantized_cache_of_window_layers_is_refused_as_transformers_refuses_it():
+    data = {**LAYOUTS["mistral (GQA, no window)"], "sliding_window": 8}
+    with pytest.raises(ValueError, match="kv_dtype: transformers' QuantizedCache supports only full-attention"):
+        eb.estimate(eb.from_hf_config(data), eb.Workload(2, 20), eb.Setup("fp32", serving=Serving(kv_dtype="int4")))
 
 
 def test_static_cache_is_preallocated():

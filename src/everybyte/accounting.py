@@ -26,7 +26,7 @@ RUN_SYMBOLS = frozenset({"B", "S", *Setup().symbol_values()})
 
 
 def _parameter_terms(family: str) -> list[Term]:
-    return parameters.parameter_count_terms(parameters.TABLES[family])
+    return parameters.parameter_count_terms(parameters.TABLES[family], families.FAMILIES[family].section)
 
 
 def _weights_terms(family: str) -> list[Term]:
@@ -54,7 +54,7 @@ def _finetuning_terms(family: str) -> list[Term]:
 
 
 def _training_state_terms(family: str) -> list[Term]:
-    return training.STATE_TERMS
+    return training.state_terms(parameters.buffer_bytes(), families.FAMILIES[family].buffers_label)
 
 
 def _activation_and_step_terms(family: str) -> list[Term]:

@@ -39,7 +39,8 @@ import sympy as sp
 
 from .parameters import general_attention_weights, general_feed_forward_weights
 from .symbols import (
-    B, L, S, V, autocast, b_res, b_soft, cuda, d_ff, d_head, d_model, d_rot, dropout_attention,
+    B, L, S, V, attention_softcap, autocast, b_res, b_soft, cuda, d_ff, d_head, d_model, d_rot, dropout_attention,
+    logit_softcap, L_slide, w_slide,
     dropout_embedding, dropout_residual, h, h_kv, n_act, one_kv_head, parallel_residual, sdpa,
 )
 from .terms import Term
@@ -49,7 +50,9 @@ from .terms import Term
 #: weights rather than the workload.
 BOOKKEEPING = "bookkeeping"
 WEIGHT_COPIES = "weight-copies"
-SECTION = {"gpt2": "sec-saved-gpt2", "llama": "sec-saved-llama", "gpt_neox": "sec-saved-gpt-neox"}
+SECTION = {"gpt2": "sec-saved-gpt2", "llama": "sec-saved-llama", "gpt_neox": "sec-saved-gpt-neox",
+           "qwen3": "sec-zoo-activations", "olmo2": "sec-zoo-activations", "phi3": "sec-zoo-activations",
+           "starcoder2": "sec-zoo-activations", "gemma2": "sec-zoo-activations", "gemma3": "sec-zoo-activations"}
 
 # --- the setup, as expressions of the switches ------------------------------------------
 
@@ -177,28 +180,90 @@ def _gpt2() -> list[Term]:
     ]
 
 
-def _rms_norm(key, name, per_layer=True) -> list[Term]:
+def _norm(f, key, name, *, kind="rms", width=d_model, rows=B * S, elements=None, input_bytes=b_res,
+          normalized_bytes=4, per_layer=True, what="residual stream") -> list[Term]:
+    """What a norm saves: its fp32 input, its statistics, its normalized output, Gemma's 1 + weight.
+
+    ``kind``: ``"rms"`` (Llama, Qwen3: 1/rms per row, the normalized input in
+    the input's dtype), ``"rms_fp32"`` (OLMo 2: the weight multiplies the fp32
+    normalized input), ``"gemma"`` (the weight enters as ``1 + weight``, a new
+    fp32 vector of ``width``), ``"layer"`` (LayerNorm: mean and 1/std per row).
+    """
+    elements = B * S * width if elements is None else elements
     prefix = f"layer/{key}" if per_layer else key
-    return [_t("llama", f"{prefix}/input", f"{name} input (residual stream)", b_res * E, per_layer),
-            _t("llama", f"{prefix}/statistics", f"{name} 1/rms (fp32)", 4 * B * S, per_layer),
-            _t("llama", f"{prefix}/normalized", f"{name} normalized input (fp32)", 4 * E, per_layer)]
+    terms = [_t(f, f"{prefix}/input", f"{name} input ({what})", input_bytes * elements, per_layer)]
+    if kind == "layer":
+        return terms + [_t(f, f"{prefix}/statistics", f"{name} mean and 1/std (fp32)", 8 * rows, per_layer)]
+    terms += [_t(f, f"{prefix}/statistics", f"{name} 1/rms (fp32)", 4 * rows, per_layer),
+              _t(f, f"{prefix}/normalized", f"{name} normalized input ({_dtype_words(normalized_bytes)})",
+                 normalized_bytes * elements, per_layer)]
+    if kind == "gemma":
+        terms.append(_t(f, f"{prefix}/scale", f"{name} 1 + weight (fp32)", 4 * width, per_layer))
+    return terms
 
 
-def _llama() -> list[Term]:
-    f = "llama"
+def _dtype_words(element_bytes) -> str:
+    return "fp32" if element_bytes == 4 else "the compute dtype"
+
+
+def _rms_norm(key, name, per_layer=True) -> list[Term]:
+    return _norm("llama", key, name, per_layer=per_layer)
+
+
+def _llama_style(f="llama", *, norm="rms", sandwich=False, post_norms=False, qk_norm=None, fused_qkv=False,
+                 mlp="gated", fused_gate_up=False, softcaps=False, rotary_keeps_dtype=False,
+                 weight_copies="q, k, v, o, gate, up, down") -> list[Term]:
+    """The saved tensors of the llama-style decoders (chapters 13 and 14), one option per difference.
+
+    ``norm``: the norm kind of every norm (see :func:`_norm`); ``sandwich``:
+    four norms a layer (Gemma 2/3: before and after attention and MLP);
+    ``post_norms``: the two norms after attention and MLP, none before
+    (OLMo 2); ``qk_norm``: ``"head"`` or ``"full"`` norms of q and k;
+    ``fused_qkv``/``fused_gate_up``: one projection for q, k, v / gate and up
+    (Phi-3), so one 16-bit input copy instead of three / two; ``mlp``:
+    ``"gated"`` (SwiGLU, GeGLU) or ``"plain"`` (StarCoder2's c_fc, c_proj);
+    ``softcaps``: Gemma's tanh caps of the scores and the logits (switches
+    ``x_acap``, ``x_lcap``), which keep their outputs.  ``rotary_keeps_dtype``:
+    the rotary embedding casts q and k back to their dtype (OLMo 2), so under
+    autocast the scores are 16-bit before dropout and a single key head
+    stays a view.
+    """
     unfused_plain = eager * (1 - one_kv_head) * matmul_bytes * heads_q + math_fallback * 4 * heads_q
     # One KV head and one sequence: repeat_kv and the batched matmul need no
     # copy, so key and value stay views of the (B, 1, S, d_head) tensors (an
     # autocast cast of the key still makes a full copy).
     key_view = (1 - autocast) * 4 * heads_kv + autocast * matmul_bytes * heads_q
+    if rotary_keeps_dtype:  # the key is already 16-bit: autocast makes no copy of it
+        key_view = matmul_bytes * heads_kv
     one_head = eager * one_kv_head
-    return [
+    layer_norm = dict(kind=norm)
+    names = ("input_layernorm", "post_attention_layernorm")
+    terms = [
         _input_ids(f),
         _t(f, "rotary", "rotary cos and sin (fp32, shared by the layers)", 2 * 4 * S * d_head, per_layer=False),
-        *_rms_norm("norm_1", "input_layernorm"),
-        _t(f, "layer/attention/input", "q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)",
-           autocast * 3 * 2 * E + (1 - autocast) * 4 * E),
-        _weight_copies(f, "q, k, v, o, gate, up, down"),
+    ]
+    if not post_norms:
+        terms += _norm(f, "norm_1", names[0], **layer_norm)
+    if fused_qkv:
+        terms.append(_t(f, "layer/attention/input", "qkv projection input (the norm output, or a 16-bit copy)",
+                        matmul_bytes * E))
+    else:
+        terms.append(_t(f, "layer/attention/input",
+                        "q, k, v projection inputs (the norm output; under autocast a 16-bit copy each)",
+                        autocast * 3 * 2 * E + (1 - autocast) * 4 * E))
+    terms.append(_weight_copies(f, weight_copies))
+    if qk_norm is not None:
+        # q and k norms read the projections' outputs as fp32 (a copy under autocast)
+        rows_q, rows_k = (B * S * h, B * S * h_kv) if qk_norm == "head" else (B * S, B * S)
+        kind = "rms_fp32" if norm == "rms_fp32" else norm
+        normalized = 4 if kind in ("rms_fp32", "gemma") else matmul_bytes
+        terms += _norm(f, "q_norm", "q_norm", kind=kind, width=d_head if qk_norm == "head" else h * d_head,
+                       rows=rows_q, elements=heads_q, input_bytes=4, normalized_bytes=normalized,
+                       what="the query projection, fp32")
+        terms += _norm(f, "k_norm", "k_norm", kind=kind, width=d_head if qk_norm == "head" else h_kv * d_head,
+                       rows=rows_k, elements=heads_kv, input_bytes=4, normalized_bytes=normalized,
+                       what="the key projection, fp32")
+    terms += [
         _t(f, "layer/attention/query", "query (after rotary; a copy for the matmul or the kernel)",
            qkv_bytes * heads_q),
         _t(f, "layer/attention/key", "key (h_kv heads into the fused kernel; a copy of all h heads otherwise)",
@@ -207,15 +272,63 @@ def _llama() -> list[Term]:
         _t(f, "layer/attention/value", "value (h_kv heads into the fused kernel; a copy of all h heads otherwise)",
            fused * matmul_bytes * heads_kv + unfused_plain
            + one_head * sp.Piecewise((matmul_bytes * heads_kv, one_sequence), (matmul_bytes * heads_q, True))),
-        *_scores(f, dropped_bytes=4),  # the llama family casts the probabilities after dropout
-        _t(f, "layer/attention/merged_heads", "merged heads (o_proj input)", matmul_bytes * heads_q),
-        *_rms_norm("norm_2", "post_attention_layernorm"),
-        _t(f, "layer/mlp/input", "gate and up projection inputs (the norm output, or two 16-bit copies)", 4 * E),
-        _t(f, "layer/mlp/activation", "SiLU input, SiLU output, up projection, down projection input",
-           4 * matmul_bytes * F),
-        *_rms_norm("final_norm", "final norm", per_layer=False),
-        *_tail(f),
+        # the llama family casts the probabilities after dropout (they are fp32 when q is); with
+        # q and k cast back to 16 bits after rotary they are 16-bit already
+        *_scores(f, dropped_bytes=unfused_bytes if rotary_keeps_dtype else 4),
     ]
+    # Sliding-window layers once the sequence reaches the window: transformers then hands sdpa an
+    # explicit mask (in the compute dtype) and repeats the h_kv key and value heads to h (measured).
+    # One KV head repeats as a view; autocast then casts the fp32 key (after rotary) to a full copy.
+    window_reached = sp.Max(0, S - w_slide + 1, evaluate=False) - sp.Max(0, S - w_slide, evaluate=False)
+    repeated = (1 - one_kv_head) * 2 * matmul_bytes * (heads_q - heads_kv)
+    if not rotary_keeps_dtype:
+        repeated += one_kv_head * autocast * matmul_bytes * (heads_q - heads_kv)
+    terms.append(Term("activations/sliding_layer/attention/window_mask", "sliding-window mask and the key and value "
+                      "repeated to h heads (sdpa, once S reaches the window)",
+                      fused * window_reached * (matmul_bytes * B * S**2 + repeated), L_slide, {"activations"},
+                      SECTION[f]))
+    if softcaps:
+        terms.append(_t(f, "layer/attention/softcap", "tanh of the capped scores (Gemma's soft cap)",
+                        attention_softcap * eager * matmul_bytes * scores))
+    if fused_qkv:
+        # q, k, v are views of one projection: the kernel's output keeps their strides, so the merged heads
+        # entering o_proj are a copy of it (measured; Llama's kernel output is the o_proj input itself).
+        terms.append(_t(f, "layer/attention/kernel_output", "attention output (fused kernel layout)",
+                        fused * matmul_bytes * heads_q))
+    terms.append(_t(f, "layer/attention/merged_heads", "merged heads (o_proj input)", matmul_bytes * heads_q))
+    if post_norms or sandwich:
+        terms += _norm(f, "norm_attention_out", "post_attention_layernorm", kind=norm, input_bytes=4,
+                       what="the attention output, fp32")
+    if not post_norms:
+        terms += _norm(f, "norm_2", "pre_feedforward_layernorm" if sandwich else names[1], **layer_norm)
+    if mlp == "plain":
+        terms += [
+            _t(f, "layer/mlp/input", "c_fc input (the norm output, or a 16-bit copy)", matmul_bytes * E),
+            _t(f, "layer/mlp/activation", "activation input (c_fc output)", n_act * matmul_bytes * F),
+            _t(f, "layer/mlp/activation_output", "activation output (c_proj input)", matmul_bytes * F),
+        ]
+    else:
+        if fused_gate_up:
+            terms.append(_t(f, "layer/mlp/input", "gate_up projection input (the norm output, or a 16-bit copy)",
+                            matmul_bytes * E))
+        else:
+            terms.append(_t(f, "layer/mlp/input", "gate and up projection inputs (the norm output, or two 16-bit "
+                                                  "copies)", 4 * E))
+        terms.append(_t(f, "layer/mlp/activation", "SiLU input, SiLU output, up projection, down projection input",
+                        4 * matmul_bytes * F))
+    if post_norms or sandwich:
+        terms += _norm(f, "norm_mlp_out", "post_feedforward_layernorm", kind=norm, input_bytes=4,
+                       what="the MLP output, fp32")
+    terms += _norm(f, "final_norm", "final norm", per_layer=False, **layer_norm)
+    tail = _tail(f)
+    if softcaps:
+        tail.insert(2, _t(f, "lm_head/softcap", "tanh of the capped logits (Gemma's final soft cap)",
+                          logit_softcap * matmul_bytes * B * S * V, per_layer=False))
+    return terms + tail
+
+
+def _llama() -> list[Term]:
+    return _llama_style("llama")
 
 
 def _gpt_neox() -> list[Term]:
@@ -248,7 +361,16 @@ def _gpt_neox() -> list[Term]:
 
 
 #: The saved-tensor terms of each activation accounting (see ``Family.activations``).
-ACCOUNTINGS: dict[str, list[Term]] = {"gpt2": _gpt2(), "llama": _llama(), "gpt_neox": _gpt_neox()}
+ACCOUNTINGS: dict[str, list[Term]] = {
+    "gpt2": _gpt2(), "llama": _llama(), "gpt_neox": _gpt_neox(),
+    # chapter 14: the llama-style decoders of the zoo, each with what it adds
+    "qwen3": _llama_style("qwen3", qk_norm="head"),
+    "olmo2": _llama_style("olmo2", norm="rms_fp32", post_norms=True, qk_norm="full", rotary_keeps_dtype=True),
+    "phi3": _llama_style("phi3", fused_qkv=True, fused_gate_up=True, weight_copies="qkv, o, gate_up, down"),
+    "starcoder2": _llama_style("starcoder2", norm="layer", mlp="plain", weight_copies="q, k, v, o, c_fc, c_proj"),
+    "gemma2": _llama_style("gemma2", norm="gemma", sandwich=True, softcaps=True),
+    "gemma3": _llama_style("gemma3", norm="gemma", sandwich=True, qk_norm="head", softcaps=True),
+}
 
 
 def saved_tensor_terms(accounting: str) -> list[Term]:

@@ -7,6 +7,7 @@
     everybyte train llama-3-8b --batch 1 --seq 4096 --dtype bf16 --dp 8 --zero 3 --gpu-memory 80GiB
     everybyte serve llama-3-8b --batch 4 --context 8192 --weights nf4 --gpu-memory 24GiB
     everybyte finetune llama-2-7b --lora-rank 16 --lora-targets all-linear --quant nf4 --json
+    everybyte checkpoint path/to/model-folder
 
 Every number comes from :func:`everybyte.estimate`, through the evaluators
 generated from the package's SymPy terms, so the command line imports neither
@@ -147,14 +148,18 @@ def _params(args) -> str:
     cfg = _config(args)
     count = count_params(cfg)
     if args.json:
-        return json.dumps({"model": cfg.name, "model_type": cfg.model_type, "total": count.total,
-                           "active": count.active, "breakdown": count.breakdown})
+        out = {"model": cfg.name, "model_type": cfg.model_type, "total": count.total, "active": count.active,
+               "breakdown": count.breakdown}
+        if cfg.left_out:
+            out["left_out"] = cfg.left_out
+        return json.dumps(out)
     labels = estimate(cfg).info
     rows = [(labels[f"parameters/{key}"].label, f"{n:,}", _share(n, count.total)) for key, n in count.breakdown.items()]
     rows.append(("total", f"{count.total:,}", "100.00 %"))
     if count.active != count.total:
         rows.append(("active per token", f"{count.active:,}", _share(count.active, count.total)))
-    return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share"))
+    note = f"\nnote: {cfg.left_out}" if cfg.left_out else ""
+    return f"{cfg.name} ({cfg.model_type}): parameters\n" + _table(rows, ("component", "parameters", "share")) + note
 
 
 def _setup_fields(setup: Setup) -> dict:
@@ -177,7 +182,7 @@ def _memory_json(cfg: ModelConfig, est: Estimate, article: bool) -> dict:
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": est.workload.batch, "seq": est.workload.seq,
            **_setup_fields(est.setup), "parameters": est["parameters"], "weights": est["weights"],
            "weights_by_dtype": {k.split("/")[1]: v for k, v in est.under("weights_by_dtype").items()},
-           "kv_cache": est["kv_cache"], "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
+           "kv_cache": est.get("kv_cache"), "kv_cache_note": est.kv_cache_note, "training_state": {k.split("/")[1]: v for k, v in est.under("training").items()
                                                           if "state" in est.info[k].tags},
            "activations": est.get("activations"), "training_peak": est.get("training_peak"),
            "training_peak_moments": {k.split("/")[1]: v for k, v in est.under("training_peak").items()} or None,
@@ -193,7 +198,8 @@ def _memory(args) -> str:
     if args.json:
         return json.dumps(_memory_json(cfg, est, args.article))
     rows = [_bytes_row(f"weights in {dtype}", est[f"weights_by_dtype/{dtype}"]) for dtype in DTYPE_BITS]
-    rows.append(_bytes_row(f"KV cache ({est.setup.dtype})", est["kv_cache"]))
+    if est.kv_cache_note is None:
+        rows.append(_bytes_row(f"KV cache ({est.setup.dtype})", est["kv_cache"]))
     state = {k: v for k, v in est.under("training").items() if "state" in est.info[k].tags and v}
     rows += [_bytes_row(f"training: {est.label(k)}", v) for k, v in state.items()]
     if est.activations_note is None:
@@ -208,6 +214,8 @@ def _memory(args) -> str:
              "on the CPU; CUDA predicted, not measured)" if est.activations_note is None
              else f"activations and peak: not available ({est.activations_note})",
              _table(rows, ("quantity", "bytes", "decimal", "binary"))]
+    if est.kv_cache_note is not None:
+        lines.append(f"KV cache: not available ({est.kv_cache_note})")
     if args.article:
         lines.append("the article's rules are shown for comparison; chapters 6 and 8 show where they fail")
     return "\n".join(lines)
@@ -418,11 +426,19 @@ def _serve(args) -> str:
     est = _serve_estimate(cfg, setup, args.batch, args.context)
     out = {"model": cfg.name, "model_type": cfg.model_type, "batch": args.batch, "context": args.context,
            "dtype": args.dtype, "attention": args.attention, "weights_format": args.weights, "kv_dtype": args.kv_dtype,
-           "cache": args.cache, "weights": est["serving/weights"], "kv_cache": est["kv_cache"],
-           "kv_cache_per_token": est["kv_cache/per_token"], "activations": est["serving/working_memory"],
-           "total": est["serving/peak"]}
+           "cache": args.cache, "weights": est["serving/weights"], "kv_cache": est.get("kv_cache"),
+           "kv_cache_per_token": est.get("kv_cache/per_token"), "activations": est.get("serving/working_memory"),
+           "total": est.get("serving/peak")}
+    missing = [(what, est.why_missing(key)) for what, key in (("KV cache", "kv_cache"),
+                                                              ("working memory", "serving/working_memory"))
+               if key not in est]
+    if missing:
+        out["note"] = "; ".join(f"{what}: not available ({why})" for what, why in missing)
     if args.gpu_memory is not None:
         capacity = parse_size(args.gpu_memory, "gpu-memory")
+        if out["total"] is None:
+            raise ValueError(f"gpu-memory: the serving peak of {cfg.name} is not available, so no fit is computed; "
+                             f"{missing[-1][1]}")
 
         def fits(batch, context):
             try:
@@ -435,18 +451,22 @@ def _serve(args) -> str:
         out["max_context"] = _largest(lambda c: fits(args.batch, c), args.context)
     if args.json:
         return json.dumps(out)
-    rows = [_bytes_row(f"weights ({args.weights if args.weights != 'auto' else args.dtype})", out["weights"]),
-            _bytes_row(f"KV cache ({args.cache}, {args.kv_dtype if args.kv_dtype != 'auto' else args.dtype})",
-                       out["kv_cache"]),
-            _bytes_row("  of which one token (every layer, one sequence)", out["kv_cache_per_token"])]
-    if est["kv_cache/residual"]:
-        rows.append(_bytes_row("KV tokens waiting in full precision (at most)", est["kv_cache/residual"]))
-    rows += [_bytes_row("working memory (prefill or one decode step)", out["activations"]),
-             _bytes_row("total (peak)", out["total"])]
+    rows = [_bytes_row(f"weights ({args.weights if args.weights != 'auto' else args.dtype})", out["weights"])]
+    if out["kv_cache"] is not None:
+        rows += [_bytes_row(f"KV cache ({args.cache}, {args.kv_dtype if args.kv_dtype != 'auto' else args.dtype})",
+                            out["kv_cache"]),
+                 _bytes_row("  of which one token (every layer, one sequence)", out["kv_cache_per_token"])]
+        if est["kv_cache/residual"]:
+            rows.append(_bytes_row("KV tokens waiting in full precision (at most)", est["kv_cache/residual"]))
+    if out["activations"] is not None:
+        rows.append(_bytes_row("working memory (prefill or one decode step)", out["activations"]))
+    if out["total"] is not None:
+        rows.append(_bytes_row("total (peak)", out["total"]))
     lines = [f"{cfg.name} ({cfg.model_type}): {est['parameters']:,} parameters; serving {args.batch} sequence(s) "
              f"of {args.context:,} tokens, {args.dtype}, {args.attention} attention",
              "predicted by the package's terms (chapter 16); the KV cache is exact against transformers on the CPU",
              _table(rows, ("quantity", "bytes", "decimal", "binary"))]
+    lines += [f"{what}: not available ({why})" for what, why in missing]
     if args.gpu_memory is not None:
         lines.append(f"on {format_bytes(out['gpu_memory'], binary=True)}: at most {out['max_batch']:,} sequence(s) of "
                      f"{args.context:,} tokens; at most {out['max_context']:,} tokens for {args.batch} sequence(s)")
@@ -487,6 +507,33 @@ def _finetune(args) -> str:
         f"trainable parameters: {out['trainable_parameters']:,} of {out['all_parameters']:,} ({share:.4f} %)",
         _table(rows, ("quantity", "bytes", "decimal", "binary")),
         *([] if peak is not None else [f"peak: not available ({est.activations_note})"])])
+
+
+def _checkpoint(args) -> str:
+    from .checkpoint import compare
+
+    if not os.path.isdir(args.folder):
+        raise ValueError(f"folder must be a model folder holding config.json and safetensors files; got "
+                         f"{args.folder[:200]!r}")
+    cmp = compare(args.folder)
+    if args.json:
+        return json.dumps({"folder": args.folder, "equal": cmp.equal, "index_only": cmp.index_only,
+                           "checkpoint_elements": cmp.checkpoint_elements, "formula": cmp.formula_elements,
+                           "counted_elements": cmp.counted_elements,
+                           "explained": [{"reason": r, "tensors": n, "elements": e} for r, n, e in cmp.explained],
+                           "unmatched_checkpoint": [list(x) for x in cmp.unmatched_checkpoint],
+                           "unmatched_formula": [list(x) for x in cmp.unmatched_formula]})
+    source = "index (total_size / dtype bytes)" if cmp.index_only else f"{cmp.tensor_names} tensors"
+    lines = [f"{args.folder}: checkpoint {cmp.checkpoint_elements:,} elements ({source}); "
+             f"formula {cmp.formula_elements:,} parameters: {'equal' if cmp.equal else 'NOT equal'}"]
+    for reason, n, elements in cmp.explained:
+        extent = f"{n} tensors" + (f", {elements:,} elements" if elements is not None else "")
+        lines.append(f"  left out of the count: {reason} ({extent})")
+    for name, n in cmp.unmatched_checkpoint[:20]:
+        lines.append(f"  in the checkpoint, not in the formula: {name} ({n:,} elements)")
+    for name, n in cmp.unmatched_formula[:20]:
+        lines.append(f"  in the formula, not in the checkpoint: {name} ({n:,} elements)")
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -579,6 +626,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true",
                    help="one JSON object: trainable_parameters (as peft counts them), peak and the parts")
     f.set_defaults(run=_finetune)
+    c = sub.add_parser("checkpoint", help="the formula against a model folder's safetensors headers (no data read)")
+    c.add_argument("folder", help="a model folder: config.json and model.safetensors, or the shards of "
+                                  "model.safetensors.index.json (or the index alone)")
+    c.add_argument("--json", action="store_true", help="print one JSON object; 'equal' says whether they agree")
+    c.set_defaults(run=_checkpoint)
     return parser
 
 
@@ -613,7 +665,7 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0; 2 for bad input; 1 if the output cannot be written)."""
+    """Run the command line; return the exit status (0; 2 for bad input; 1 if the output cannot be written; 3 a bug)."""
     try:
         args = build_parser().parse_args(argv)
     except _UsageError as error:
@@ -631,6 +683,10 @@ def main(argv: list[str] | None = None) -> int:
         return _error("the input is nested too deeply")
     except MemoryError:
         return _error("the input is too large to evaluate")
+    except (KeyError, TypeError, ArithmeticError) as error:  # a defect of the package, not of the input
+        print(f"error: everybyte could not compute this ({type(error).__name__}: {error}); this is a bug, please "
+              f"report it with the command line", file=sys.stderr)
+        return 3
     return _write(text)
 
 

@@ -33,7 +33,7 @@ import sympy as sp
 
 from . import families
 from .accounting import depends_on_run, family_terms
-from .terms import ref_key
+from .terms import ref_key, refs_of
 
 GENERATED_PATH = Path(__file__).with_name("_generated.py")
 #: The browser calculator's evaluators (the book's calculator page loads it).
@@ -161,7 +161,12 @@ class Printer:
         if isinstance(condition, (sp.Eq, sp.Ne)):
             return self.equals(self.print(condition.lhs), self.print(condition.rhs), isinstance(condition, sp.Eq))
         if isinstance(condition, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
-            return self.compare(self.print(condition.lhs), self.print(condition.rhs), condition.rel_op)
+            lhs, rhs = condition.lhs, condition.rhs
+            # SymPy divides out constants (3 x < 4096 becomes x < 4096/3): scale both sides back to integers
+            scale = sp.ilcm(*(r.q for side in (lhs, rhs) for r in side.atoms(sp.Rational)), 1)
+            if scale != 1:
+                lhs, rhs = sp.expand(scale * lhs), sp.expand(scale * rhs)
+            return self.compare(self.print(lhs), self.print(rhs), condition.rel_op)
         raise ValueError(f"cannot print the condition {condition}")
 
 
@@ -239,7 +244,8 @@ class _Plan:
         for family in families.FAMILIES:
             terms = family_terms(family)
             self.metadata[family] = [(t.key, t.label, t.unit, tuple(sorted(t.tags)), t.section,
-                                      depends_on_run(t, terms)) for t in terms]
+                                      depends_on_run(t, terms), tuple(sorted(set(refs_of(t.expr)))))
+                                     for t in terms]
             self.parts_of[family] = {}
             for part in PARTS:
                 chosen = [t for t in terms if _part(t, terms) == part]
@@ -257,6 +263,14 @@ class _Plan:
         return [("PARAMETERS", ("model",), list(families.FAMILIES)),
                 ("ESTIMATE", PARTS, with_activations),
                 ("ESTIMATE_WITHOUT_ACTIVATIONS", ("model", "run"), list(families.FAMILIES))]
+
+    def deduplicated_metadata(self) -> tuple[list[tuple], dict[str, list[int]]]:
+        """Every distinct term metadata once, and each family's terms as places in that list."""
+        index: dict[tuple, int] = {}
+        places: dict[str, list[int]] = {}
+        for family, metas in self.metadata.items():
+            places[family] = [index.setdefault(meta, len(index)) for meta in metas]
+        return list(index), places
 
     def parts(self, family, wanted) -> list[str]:
         return [self.parts_of[family][p] for p in wanted if p in self.parts_of[family]]
@@ -282,14 +296,16 @@ def python_source() -> str:
         "this file differs from a fresh one.  Exact integer arithmetic only.",
         '"""',
         "",
-        "# Per family: (key, label, unit, tags, section, needs a workload and setup) for every term, in order.",
-        "TERMS = {",
+        "# Every term's (key, label, unit, tags, section, needs a workload and setup, keys it refers to), each once;",
+        "# TERMS lists a family's terms, in order, by their place in _META.",
+        "_META = (",
     ]
-    for family, metas in plan.metadata.items():
-        out.append(f"    {family!r}: (")
-        out += [f"        {meta!r}," for meta in metas]
-        out.append("    ),")
-    out.append("}")
+    metas, places = plan.deduplicated_metadata()
+    out += [f"    {meta!r}," for meta in metas]
+    out.append(")")
+    out.append("TERMS = {family: tuple(_META[i] for i in places) for family, places in (")
+    out += [f"    ({family!r}, {tuple(indices)!r})," for family, indices in places.items()]
+    out.append(")}")
     for name, part, family, terms in plan.functions:
         out += ["", "", f"def {name}(v, r):",
                 f'    """The {part} terms of {family} (and of any family whose terms print the same)."""']
@@ -322,8 +338,11 @@ def javascript_source() -> str:
         "  const _min = (...xs) => xs.reduce((a, b) => (b < a ? b : a));",
         "  const _floorDiv = (a, b) => { const q = a / b; return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q; };",
         "  const _ceilDiv = (a, b) => -_floorDiv(-a, b);",
-        "  // Per family: [key, label, unit, tags, section, needs a workload and setup] for every term, in order.",
-        f"  const TERMS = {json.dumps({f: [list(m[:3]) + [list(m[3])] + list(m[4:]) for m in metas] for f, metas in plan.metadata.items()}, ensure_ascii=False)};",
+        "  // Every term's [key, label, unit, tags, section, needs a workload and setup, keys it refers to], each once;",
+        "  // TERMS lists a family's terms, in order, by their place in META.",
+        f"  const META = {json.dumps([list(m[:3]) + [list(m[3])] + list(m[4:6]) + [list(m[6])] for m in plan.deduplicated_metadata()[0]], ensure_ascii=False)};",
+        f"  const TERMS = Object.fromEntries(Object.entries({json.dumps(plan.deduplicated_metadata()[1])})"
+        ".map(([family, places]) => [family, places.map((i) => META[i])]));",
     ]
     for name, part, family, terms in plan.functions:
         out.append(f"  function {name}(v, r) {{  // the {part} terms of {family} (and of any family sharing them)")

@@ -125,6 +125,15 @@ def _lookup(data: Mapping, dotted: str):
     return node
 
 
+def _resolve(data: Mapping, key) -> tuple[str, object]:
+    """The first of ``key``'s names present in ``data`` and its value, or the first name and the default."""
+    for dotted in key.names:
+        value = _lookup(data, dotted)
+        if value is not _MISSING:
+            return dotted, value
+    return key.names[0], key.default
+
+
 def _field(model_type: str, field_name: str, key: str, value):
     """Check one value read from ``key`` for ``field_name`` (its kind comes from FIELD_KINDS)."""
     kind = FIELD_KINDS[field_name]
@@ -133,6 +142,16 @@ def _field(model_type: str, field_name: str, key: str, value):
             return None
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{model_type} config: {key} must be a positive integer, got {value!r}")
+        return int(value)
+    if kind == "present":  # a soft cap: a positive number, or null for none
+        if value is None:
+            return False
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"{model_type} config: {key} must be a positive number or null, got {value!r}")
+        return True
+    if kind == "size":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"{model_type} config: {key} must be a non-negative integer, got {value!r}")
         return int(value)
     if kind == "bool":
         if not isinstance(value, bool):
@@ -152,34 +171,68 @@ def _field(model_type: str, field_name: str, key: str, value):
     return float(value)
 
 
+#: Keys of a multimodal config that hold the parts other than the language model.
+_OTHER_PARTS = ("vision_config", "audio_config", "speech_config", "vision_tower_config", "projector_config",
+                "perceiver_config", "encoder_config", "image_config", "video_config", "talker_config")
+
+
+def _language_model(data: dict) -> tuple[dict, str]:
+    """The config of the language model, and what a multimodal config's count leaves out ("" if nothing).
+
+    A multimodal ``config.json`` (Gemma 3, LLaVA, Qwen2-VL, ...) nests its
+    language model under ``text_config``; its count is that model's (token
+    embedding, layers, final norm, output layer), and the note names the
+    parts left out.
+    """
+    model_type = data.get("model_type")
+    text = data.get("text_config")
+    if (isinstance(model_type, str) and model_type in SUPPORTED_MODEL_TYPES) or not isinstance(text, Mapping):
+        return data, ""
+    text = dict(text)
+    if not isinstance(text.get("model_type"), str):
+        raise ValueError(f"{model_type} config: its text_config has no model_type; it must be one of "
+                         f"{', '.join(SUPPORTED_MODEL_TYPES)}")
+    if "tie_word_embeddings" not in text and isinstance(data.get("tie_word_embeddings"), bool):
+        text["tie_word_embeddings"] = data["tie_word_embeddings"]  # the outer model ties its output layer
+    others = [key for key in data if key in _OTHER_PARTS or (key.endswith("_config") and key != "text_config"
+                                                             and isinstance(data[key], Mapping))]
+    parts = ", ".join(others) if others else "the parts outside text_config"
+    note = (f"{model_type} is multimodal: only its language model (text_config, {text['model_type']}) is counted; "
+            f"left out: {parts} (and any projector between them)")
+    return text, note
+
+
 def from_hf_config(source, name: str | None = None) -> ModelConfig:
     """A :class:`ModelConfig` from a Hugging Face ``config.json`` (a path, a folder or a dict).
 
-    Raises ``ValueError`` naming the problem for an unsupported ``model_type``,
-    a file that is missing, too large, too deep or not JSON, or a key of the
-    wrong type.
+    A multimodal config is read through its ``text_config`` (the language
+    model); :attr:`ModelConfig.left_out` says what is not counted.  Raises
+    ``ValueError`` naming the problem for an unsupported ``model_type``, a file
+    that is missing, too large, too deep or not JSON, or a key of the wrong type.
     """
     data = load_config_dict(source)
     if "model_type" not in data:
         raise ValueError(f"config has no model_type; it must be one of {', '.join(SUPPORTED_MODEL_TYPES)}")
-    model_type = data["model_type"]
+    outer_name = data.get("_name_or_path")
+    data, left_out = _language_model(data)
+    model_type = data.get("model_type")
     if not isinstance(model_type, str):
         raise ValueError(f"model_type must be a string, one of {', '.join(SUPPORTED_MODEL_TYPES)}; "
                          f"got {model_type!r}")
     entry = model_type_entry(model_type)
-    name = name if name is not None else data.get("_name_or_path") or model_type
+    name = name if name is not None else outer_name or data.get("_name_or_path") or model_type
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, got {name!r}")
     fields: dict[str, object] = dict(entry.fixed)
     try:
         for field_name, key in entry.keys.items():
-            value, found = _MISSING, key.names[0]
-            for dotted in key.names:
-                value = _lookup(data, dotted)
-                if value is not _MISSING:
-                    found = dotted
-                    break
-            fields[field_name] = _field(model_type, field_name, found, key.default if value is _MISSING else value)
+            found, value = _resolve(data, key)
+            fields[field_name] = _field(model_type, field_name, found, value)
+        if entry.derive is not None:
+            inputs = {input_name: _resolve(data, key)[1] for input_name, key in entry.inputs.items()}
+            fields.update(entry.derive(inputs, dict(fields)))
+        if left_out:
+            fields["left_out"] = left_out
         return ModelConfig(name=name, model_type=model_type, **fields)
     except ValueError as error:
         message = str(error)

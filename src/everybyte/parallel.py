@@ -54,9 +54,9 @@ import sympy as sp
 from . import activations, families, parameters
 from .parameters import EXPERT_GROUPS, Tensor, first_dimension
 from .symbols import (
-    B, L, N_cp, N_d, N_ep, N_pp, S, V, adamw_8bit, b_gather, b_opt, b_opt_tensor, d_model, gpipe, i_dp, i_pp,
+    B, L, L_slide, N_cp, N_d, N_ep, N_pp, S, V, adamw_8bit, b_gather, b_opt, b_opt_tensor, d_model, gpipe, i_dp, i_pp,
     interleaved, n_experts, n_micro, n_opt_temporaries, n_virtual, offload, recompute_full, recompute_selective,
-    reshard, sequence_parallel, t, untied, zero_1, zero_2, zero_3,
+    reshard, sequence_parallel, t, b_res, untied, zero_1, zero_2, zero_3,
 )
 from .terms import Term, ref
 
@@ -237,10 +237,16 @@ def _activation_parts(accounting: str) -> dict[str, sp.Expr]:
     """Bytes of one micro-batch on one rank: per layer (kept, whole), first stage, every stage, last stage."""
     tokens = {S: sp.ceiling(S / N_cp)}  # context parallelism: a rank's share of the sequence
     parts = {"layer": sp.Integer(0), "layer_whole": sp.Integer(0), "layer_input": sp.Integer(0),
-             "head": sp.Integer(0), "every": sp.Integer(0), "tail": sp.Integer(0)}
-    for term in activations.ACCOUNTINGS[accounting]:
+             "head": sp.Integer(0), "every": sp.Integer(0), "tail": sp.Integer(0), "window": sp.Integer(0)}
+    saved = activations.ACCOUNTINGS[accounting]
+    for term in saved:
         key = term.key.removeprefix("activations/")
         each = term.each.xreplace(tokens)
+        if term.per_layer and term.count != L:  # the layers of one kind (sliding-window layers: L_slide)
+            if term.count != L_slide:
+                raise ValueError(f"{term.key}: a per-layer tensor of {term.count} layers has no pipeline placement")
+            parts["window"] += each  # the explicit window mask: one per batch, whole on every TP rank
+            continue
         if term.per_layer:
             if key.startswith(REPLICATED_IN_LAYER):
                 each = sequence_parallel * _divided(each) + (1 - sequence_parallel) * each
@@ -263,6 +269,9 @@ def _activation_parts(accounting: str) -> dict[str, sp.Expr]:
             parts["tail"] += each
         else:  # final norm and output-layer input: whole, or split by sequence parallelism
             parts["tail"] += sequence_parallel * _divided(each) + (1 - sequence_parallel) * each
+    if not any(t.key == f"activations/{LAYER_INPUT}" for t in saved):  # a full checkpoint keeps the layer's input
+        each = b_res * B * sp.ceiling(S / N_cp) * d_model
+        parts["layer_input"] = sequence_parallel * _divided(each) + (1 - sequence_parallel) * each
     return parts
 
 
@@ -284,8 +293,24 @@ def activation_terms(family: str) -> list[Term]:
     parts = _activation_parts(accounting)
     layer_mb, stage_mb, last_mb = _in_flight()
     kept_per_layer = recompute_full * parts["layer_input"] + (1 - recompute_full) * parts["layer"]
+    # Sliding-window layers' masks: exact without a pipeline (L_slide of the L layers); with one, an
+    # upper bound (every stage is taken to hold min(L_slide, L / N_pp) of them).
+    window_layers = sp.Min(L_slide, layers_per_stage)
+    plain = 1 - gpipe - interleaved
+    window_in_flight = (plain * sp.Min(N_pp - i_pp, n_micro) + gpipe * sp.Piecewise((1, sp.Eq(N_pp, 1)), (n_micro, True))
+                        + interleaved * sp.Min(2 * (N_pp - i_pp - 1) + (n_virtual - 1) * N_pp + 1,
+                                               n_micro * n_virtual))
     tags = ("activations", PER_DEVICE)
+    window = []
+    total = (ref("parallel/activations/layer") * ref("parallel/activations/layer_micro_batches")
+             + ref("parallel/activations/first_stage") + ref("parallel/activations/last_stage"))
+    if parts["window"] != 0:
+        window = [_t("activations/window_layers", "sliding-window layers' masks (micro-batches in flight)",
+                     (1 - recompute_full) * window_layers * window_in_flight * parts["window"], SECTION_PIPELINE,
+                     tags)]
+        total += ref("parallel/activations/window_layers")
     return [
+        *window,
         _t("activations/layer", "saved by one layer for one micro-batch (after TP, SP, recomputation)",
            kept_per_layer, SECTION_ACTIVATIONS, tags),
         _t("activations/layer_micro_batches", "layers times micro-batches in flight on this stage",
@@ -296,11 +321,10 @@ def activation_terms(family: str) -> list[Term]:
         _t("activations/last_stage", "final norm, output layer and loss (last stage, per micro-batch in flight)",
            last_stage * last_mb * parts["tail"], SECTION_PIPELINE, tags),
         _t("activations", "saved for backward on this device (at the start of its last backward pass)",
-           ref("parallel/activations/layer") * ref("parallel/activations/layer_micro_batches")
-           + ref("parallel/activations/first_stage") + ref("parallel/activations/last_stage"),
-           SECTION_ACTIVATIONS, (*tags, "total")),
+           total, SECTION_ACTIVATIONS, (*tags, "total")),
         _t("recomputed_layer", "one layer's activations rebuilt during backward (full recomputation)",
-           recompute_full * parts["layer_whole"], SECTION_ACTIVATIONS, tags),
+           recompute_full * (parts["layer_whole"] + sp.Min(L_slide, 1) * parts["window"]), SECTION_ACTIVATIONS,
+           tags),
         _t("input_ids", "input token ids of one micro-batch (int64, made before the step)",
            first_stage * 8 * B * sp.ceiling(S / N_cp), SECTION_PEAK, tags),
     ]

@@ -5,8 +5,10 @@ of the weight matrices; chapter 4 evaluates it for the article's example and
 GPT-2 small, chapter 11 for GPT-3, and chapter 12 generalises it to real
 models.
 
-The one source of every count is a *tensor table*: every parameter tensor the
-real code creates, with its number of elements and how often it occurs, and a
+The one source of every count is a *tensor table* (:mod:`everybyte.tables`,
+built from the components of :mod:`everybyte.components`): every parameter
+tensor the real code creates, with its number of elements and how often it
+occurs (``L``, or the number of layers of its kind such as ``L_moe``), and a
 presence switch where a layout may lack it.  The count terms (token embedding,
 attention weights, ...) are the sums of the table's tensors group by group; the
 number of tensors and the largest tensor, which an optimizer's memory depends
@@ -20,16 +22,15 @@ layer norm, tied output layer); the transformers modelling code of each family.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .config import ModelConfig
-from .symbols import (
-    L, P, V, bias_ff, bias_o, bias_qkv, d_ff, d_head, d_model, final_norm, fused_experts, fused_qkv, gated, h,
-    h_kv, k_experts, learned_positions, n_experts, norm_width, router, untied,
-)
+from .symbols import L, P, V, d_ff, d_head, d_model, h, h_kv, k_experts, n_experts
+from .components import Buffer, Tensor
+from .families import FAMILIES
+from .tables import BUFFERS, DECODER, TABLE_BY_NAME
 from .terms import Term, ref
 
 # --- one expression per component: the article's layout (chapters 3 and 4) ----------
@@ -67,104 +68,60 @@ ARTICLE_TOTAL_WITH_OUTPUT = L * ARTICLE_LAYER + token_embedding_parameters + out
 ARTICLE_TOTAL_AS_EVALUATED = L * ARTICLE_LAYER + token_embedding_parameters
 
 
-# --- tensor tables (chapters 12 and 13) -----------------------------------------------
-
-@dataclass(frozen=True)
-class Tensor:
-    """One parameter tensor of the real code: its elements, how often it occurs, whether it is there.
-
-    ``group`` is the key of the count term it belongs to; ``present`` is a 0/1
-    expression of the layout switches (1: always there); ``rows`` is the size
-    of its first dimension as ``nn.Linear`` and ``nn.Embedding`` store it
-    (``None``: a 1-d tensor, ``numel``), which FSDP shards and pads
-    (:mod:`everybyte.parallel`; :data:`INPUT_MAJOR_ROWS` for GPT-2's Conv1D).
-    """
-
-    name: str
-    group: str
-    numel: sp.Expr
-    count: sp.Expr = sp.Integer(1)
-    present: sp.Expr = sp.Integer(1)
-    rows: sp.Expr | None = None
-
-
-_q = h * d_head
-_kv = h_kv * d_head
-_unfused_qkv = 1 - fused_qkv
-_unfused_experts = 1 - fused_experts
-_norm_bias = norm_width - 1  # LayerNorm has a bias tensor, RMSNorm none
-
-#: The general decoder layout (chapter 12): GPT-2, GPT-NeoX, Llama, Mistral,
-#: Qwen2 and Mixtral are all this table with their switch values.  The q, k, v
-#: projections are one fused tensor where ``f_qkv = 1``; the experts of a layer
-#: are two 3-d tensors (gate and up fused) where ``f_exp = 1``.
-DECODER: tuple[Tensor, ...] = (
-    Tensor("embed_tokens", "token_embedding", V * d_model, rows=V),
-    Tensor("embed_positions", "position_embedding", P * d_model, present=learned_positions, rows=P),
-    Tensor("attention.q", "attention_weights", _q * d_model, L, _unfused_qkv, rows=_q),
-    Tensor("attention.k", "attention_weights", _kv * d_model, L, _unfused_qkv, rows=_kv),
-    Tensor("attention.v", "attention_weights", _kv * d_model, L, _unfused_qkv, rows=_kv),
-    Tensor("attention.qkv", "attention_weights", (_q + 2 * _kv) * d_model, L, fused_qkv, rows=_q + 2 * _kv),
-    Tensor("attention.q.bias", "attention_biases", _q, L, bias_qkv * _unfused_qkv),
-    Tensor("attention.k.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
-    Tensor("attention.v.bias", "attention_biases", _kv, L, bias_qkv * _unfused_qkv),
-    Tensor("attention.qkv.bias", "attention_biases", _q + 2 * _kv, L, bias_qkv * fused_qkv),
-    Tensor("attention.o", "attention_weights", d_model * _q, L, rows=d_model),
-    Tensor("attention.o.bias", "attention_biases", d_model, L, bias_o),
-    Tensor("mlp.gate", "feed_forward_weights", d_ff * d_model, L * n_experts, gated * _unfused_experts, d_ff),
-    Tensor("mlp.up", "feed_forward_weights", d_ff * d_model, L * n_experts, _unfused_experts, d_ff),
-    Tensor("mlp.down", "feed_forward_weights", d_model * d_ff, L * n_experts, _unfused_experts, d_model),
-    Tensor("mlp.gate.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * gated * _unfused_experts),
-    Tensor("mlp.up.bias", "feed_forward_biases", d_ff, L * n_experts, bias_ff * _unfused_experts),
-    Tensor("mlp.down.bias", "feed_forward_biases", d_model, L * n_experts, bias_ff * _unfused_experts),
-    Tensor("experts.gate_up", "feed_forward_weights", n_experts * (1 + gated) * d_ff * d_model, L, fused_experts,
-           rows=n_experts),
-    Tensor("experts.down", "feed_forward_weights", n_experts * d_model * d_ff, L, fused_experts, rows=n_experts),
-    Tensor("experts.gate_up.bias", "feed_forward_biases", n_experts * (1 + gated) * d_ff, L, bias_ff * fused_experts,
-           rows=n_experts),
-    Tensor("experts.down.bias", "feed_forward_biases", n_experts * d_model, L, bias_ff * fused_experts,
-           rows=n_experts),
-    Tensor("router", "router", n_experts * d_model, L, router, rows=n_experts),
-    # Two norms per layer (before attention, before the feed-forward block);
-    # parallel-residual layers (GPT-NeoX) still have two.
-    Tensor("norm_1", "layer_norms", d_model, L),
-    Tensor("norm_1.bias", "layer_norms", d_model, L, _norm_bias),
-    Tensor("norm_2", "layer_norms", d_model, L),
-    Tensor("norm_2.bias", "layer_norms", d_model, L, _norm_bias),
-    Tensor("final_norm", "final_norm", d_model, present=final_norm),
-    Tensor("final_norm.bias", "final_norm", d_model, present=final_norm * _norm_bias),
-    Tensor("lm_head", "output_layer", V * d_model, present=untied, rows=V),
-)
+# --- tensor tables (chapters 12, 13 and 14) ----------------------------------------------
 
 #: Families whose real code stores some weights input-major (GPT-2's ``Conv1D``:
 #: ``(in_features, out_features)``): the first-dimension sizes that differ from
 #: the table's ``rows``, by tensor name.
 INPUT_MAJOR_ROWS: dict[str, dict[str, sp.Expr]] = {
-    "gpt2": {"attention.qkv": d_model, "attention.o": _q, "mlp.up": d_model, "mlp.down": d_ff},
+    "gpt2": {"attention.qkv": d_model, "attention.o": h * d_head, "mlp.up": d_model, "mlp.down": d_ff},
 }
 
 
 def first_dimension(tensor: Tensor, family: str) -> sp.Expr:
-    """Size of ``tensor``'s first dimension in ``family``'s real code (its elements for a 1-d tensor)."""
+    """Size of ``tensor``'s first dimension in ``family``'s real code (its elements for a 1-d tensor).
+
+    FSDP2 shards and pads each parameter along this dimension (:mod:`everybyte.parallel`).
+    """
     rows = INPUT_MAJOR_ROWS.get(family, {}).get(tensor.name, tensor.rows)
     return tensor.numel if rows is None else rows
 
 
 #: The tensor table of each family (:data:`everybyte.families.FAMILIES`).
-TABLES: dict[str, tuple[Tensor, ...]] = {"gpt2": DECODER, "llama": DECODER, "gpt_neox": DECODER, "mixtral": DECODER}
+TABLES: dict[str, tuple[Tensor, ...]] = {name: TABLE_BY_NAME[family.table] for name, family in FAMILIES.items()}
 
 #: Reader's labels of the count terms, by group key, in the order of the book.
 GROUP_LABELS: dict[str, str] = {
     "token_embedding": "token embedding",
     "position_embedding": "position embedding",
+    "embedding_norm": "embedding norm",
+    "embedding_projections": "embedding projections",
+    "per_layer_embeddings": "per-layer input embeddings",
     "attention_weights": "attention weights",
     "attention_biases": "attention biases",
+    "attention_norms": "norms inside attention (q/k, latent)",
+    "attention_sinks": "attention sinks",
+    "state_space_mixers": "Mamba mixers",
+    "linear_attention": "gated DeltaNet mixers",
+    "convolution_mixers": "short-convolution mixers",
     "feed_forward_weights": "feed-forward weights",
     "feed_forward_biases": "feed-forward biases",
+    "activation_parameters": "activation parameters",
     "router": "router",
+    "shared_experts": "shared experts",
     "layer_norms": "layer norms",
+    "layer_extras": "per-layer extras (AltUp, LAuReL, per-layer inputs)",
     "final_norm": "final layer norm",
     "output_layer": "output layer",
+    "output_bias": "output-layer bias",
+}
+#: The book section that derives each group of chapter 14's tables.
+GROUP_SECTIONS: dict[str, str] = {
+    "embedding_norm": "sec-zoo-dense", "embedding_projections": "sec-zoo-opt",
+    "per_layer_embeddings": "sec-zoo-gemma-n", "attention_norms": "sec-zoo-dense",
+    "attention_sinks": "sec-zoo-moe", "state_space_mixers": "sec-zoo-ssm", "linear_attention": "sec-zoo-ssm",
+    "convolution_mixers": "sec-zoo-ssm", "activation_parameters": "sec-zoo-dense", "shared_experts": "sec-zoo-moe",
+    "layer_extras": "sec-zoo-gemma-n", "output_bias": "sec-zoo-dense",
 }
 #: Groups whose parameters a token passes through only in the experts it is routed to.
 EXPERT_GROUPS = ("feed_forward_weights", "feed_forward_biases")
@@ -217,7 +174,20 @@ def tensor_shapes(config: ModelConfig) -> list[tuple[str, int, int]]:
     return out
 
 
-def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
+def _largest_candidate(tensor: Tensor) -> sp.Expr:
+    """The elements of ``tensor`` where it exists: 0 where its count of layers may be 0."""
+    value = tensor.present * tensor.numel
+    if tensor.count.is_positive:
+        return value
+    return sp.Piecewise((0, sp.Eq(tensor.count, 0)), (value, True))
+
+
+def buffer_bytes(buffers: tuple[Buffer, ...] = BUFFERS) -> sp.Expr:
+    """Bytes of every buffer of ``buffers`` (rotary frequencies, masks, scales; chapters 13 and 14)."""
+    return sp.expand(sp.Add(*(b.present * b.count * b.numel * b.element_bytes for b in buffers)))
+
+
+def parameter_count_terms(table: tuple[Tensor, ...], section: str = "sec-general-formula") -> list[Term]:
     """The count terms of a family: one per group, the total, the active count, and the table's shape.
 
     Keys: ``parameters/<group>``, ``parameters`` (the total, a sum of
@@ -226,29 +196,33 @@ def parameter_count_terms(table: tuple[Tensor, ...]) -> list[Term]:
     ``largest_parameter_tensor`` (elements of the largest).
     """
     sums = group_sums(table)
+    unknown = sorted(set(sums) - set(GROUP_LABELS))
+    if unknown:
+        raise ValueError(f"tensor groups without a label: {', '.join(unknown)}")
     terms = []
     for group in GROUP_LABELS:
         if group not in sums:
             continue
         expr = sums[group]
+        where = GROUP_SECTIONS.get(group, section)
         per_layer = sp.expand(expr / L)
         if not per_layer.has(L) and expr.has(L):
-            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], per_layer, L, {"parameters"}, SECTION,
+            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], per_layer, L, {"parameters"}, where,
                               "parameters"))
         else:
-            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], expr, 1, {"parameters"}, SECTION,
+            terms.append(Term(f"parameters/{group}", GROUP_LABELS[group], expr, 1, {"parameters"}, where,
                               "parameters"))
     active = sp.Add(*(sums[g].xreplace({n_experts: k_experts}) if g in EXPERT_GROUPS else sums[g] for g in sums))
     terms += [
         Term("parameters", "total parameters", sp.Add(*(ref(t.key) for t in terms)), tags={"total"},
-             section=SECTION, unit="parameters"),
+             section=section, unit="parameters"),
         Term("parameters_active", "parameters a token passes through", sp.expand(active), tags={"total"},
-             section=SECTION, unit="parameters"),
+             section=section, unit="parameters"),
         Term("parameter_tensors", "parameter tensors",
              sp.expand(sp.Add(*(t.present * t.count for t in table))), tags={"structure"},
              section="sec-training-step", unit="tensors"),
         Term("largest_parameter_tensor", "elements of the largest parameter tensor",
-             sp.Max(*(t.present * t.numel for t in table), evaluate=False), tags={"structure"},
+             sp.Max(*(_largest_candidate(t) for t in table), evaluate=False), tags={"structure"},
              section="sec-training-step", unit="parameters"),
     ]
     return terms

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from . import _generated
 from . import validation as check
 from .config import ModelConfig
-from .families import ACTIVATION_SAVED_TENSORS
+from .families import ACTIVATION_SAVED_TENSORS, MODEL_TYPES
+from .knobs import KV_FLOAT_BYTES, KV_QUANTIZED_BITS
 from .options import Setup, Workload
 from .records import Record
 
@@ -36,15 +37,32 @@ class TermInfo(Record):
 
 def _infos(family: str) -> dict[str, TermInfo]:
     return {key: TermInfo(key, label, unit, frozenset(tags), section)
-            for key, label, unit, tags, section, _ in _generated.TERMS[family]}
+            for key, label, unit, tags, section, _, _ in _generated.TERMS[family]}
 
 
-def activations_unavailable(config: ModelConfig) -> str | None:
-    """Why no activation accounting covers ``config``, or ``None`` when one does."""
+def _references(family: str) -> dict[str, tuple[str, ...]]:
+    return {key: refs for key, *_, refs in _generated.TERMS[family]}
+
+
+def activations_unavailable(config: ModelConfig, setup: Setup | None = None) -> str | None:
+    """Why no activation accounting covers ``config`` (in ``setup``), or ``None`` when one does."""
     check.model_config("config", config)
     family = config.family
-    if family.activations is None:
-        return f"no activation accounting for {config.model_type}: {family.no_activations}"
+    entry = MODEL_TYPES[config.model_type]
+    if family.activations is None or entry.no_activations:
+        return f"no activation accounting for {config.model_type}: {entry.no_activations or family.no_activations}"
+    unfollowed = [name for name in ("embedding_dropout", "attention_dropout", "residual_dropout")
+                  if getattr(config, name) > 0 and name not in family.dropouts]
+    if unfollowed:
+        return (f"the {family.activations} accounting follows no {unfollowed[0].replace('_', ' ')} mask; "
+                f"{config.model_type} has {unfollowed[0]}={getattr(config, unfollowed[0])}")
+    if setup is not None and setup.attention not in family.attentions:
+        return (f"transformers' {config.model_type} has no {setup.attention} attention; the accounting follows "
+                f"{', '.join(family.attentions)}")
+    if (not family.partial_rotary and config.rotary_set_count
+            and config.rotary_channels not in (0, config.head_width)):
+        return (f"the {family.activations} accounting follows rotary embeddings over whole heads; this config turns "
+                f"{config.rotary_channels} of {config.head_width} channels")
     mismatch = config.layout_mismatch()
     if mismatch:
         return f"no real code saves the activations of this config: it has {mismatch}"
@@ -53,6 +71,83 @@ def activations_unavailable(config: ModelConfig) -> str | None:
         return (f"activation must be one of {', '.join(allowed)} for the activation accounting of "
                 f"{config.model_type}; got {config.activation!r}")
     return None
+
+
+def kv_cache_unavailable(config: ModelConfig, workload: Workload) -> str | None:
+    """Why the KV-cache terms (keys and values of every attention layer) do not hold, or ``None``.
+
+    They hold where every layer attends with h_kv key and value heads of width
+    d_head (full, sliding-window or chunked attention; chapter 16 counts each
+    kind): not for state-space, DeltaNet or convolution layers, whose states
+    are not counted yet, and not for latent attention.
+    """
+    family = config.family
+    if family.no_kv_cache:
+        return f"the KV cache of {config.model_type} is not this formula: {family.no_kv_cache}"
+    return None
+
+
+#: The families whose linear layers chapters 15 to 17 map one by one: which ones LoRA adapts
+#: (peft's module names), which ones a quantizer packs, how tensor parallelism splits them and what a
+#: serving step holds inside them.
+LINEAR_FAMILIES = ("gpt2", "llama", "gpt_neox", "mixtral")
+#: The terms that need that map (their keys, or the keys under them).
+_LINEAR_PREFIXES = ("lora", "finetuning", "quantized_weights", "serving/prefill", "serving/decode",
+                    "serving/working_memory", "serving/peak")
+
+
+#: Kept whatever is withheld: the serving weights, which are the dtype's where the map is missing
+#: (:func:`_refuse_unmapped` refuses a quantized format there).
+_KEPT = frozenset({"serving/weights"})
+
+
+def linears_unavailable(config: ModelConfig) -> str | None:
+    """Why chapters 15 to 17's map of the linear layers does not cover ``config``, or ``None`` when it does.
+
+    LoRA adapters, quantized weight formats, the serving working memory and
+    tensor or pipeline parallelism are counted layer by layer from that map;
+    it follows the chapter 12 layouts (GPT-2, Llama, GPT-NeoX, Mixtral and the
+    model types read as them).  Chapter 14's families count exactly, but their
+    linear layers are not mapped yet.
+    """
+    family = config.family.name
+    if family in LINEAR_FAMILIES:
+        return None
+    return (f"{config.model_type} is chapter 14's {family} family, whose linear layers are not yet mapped for LoRA, "
+            f"quantized weights, tensor or pipeline parallelism and the serving working memory (mapped: the "
+            f"{', '.join(LINEAR_FAMILIES)} layouts)")
+
+
+def _refuse_unmapped(config: ModelConfig, setup: Setup, note: str) -> None:
+    """A setup that asks for what ``note`` says is not mapped: a ValueError naming the argument."""
+    asked = []
+    if setup.lora is not None:
+        asked.append("lora")
+    if setup.serving is not None and setup.serving.weights != "auto":
+        asked.append("weights")
+    if setup.parallel is not None:
+        asked += [name for name in ("tp", "pp", "ep") if getattr(setup.parallel, name) > 1]
+    if asked:
+        raise ValueError(f"{asked[0]}: not available for this model; {note}")
+
+
+def _linear_keys(keys) -> set[str]:
+    """The keys among ``keys`` that need the map of the linear layers."""
+    return {key for key in keys if any(key == p or key.startswith(p + "/") for p in _LINEAR_PREFIXES)}
+
+
+def _kv_keys(keys) -> set[str]:
+    """The KV-cache keys among ``keys`` (which hold where every layer caches every token)."""
+    return {key for key in keys if key == "kv_cache" or key.startswith("kv_cache/")}
+
+
+def _withheld(family: str, seeds: set[str]) -> set[str]:
+    """``seeds`` and every term that refers to one of them, however indirectly."""
+    out = set(seeds)
+    for key, refs in _references(family).items():  # terms come after the terms they refer to
+        if any(r in out for r in refs):
+            out.add(key)
+    return out
 
 
 def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> dict:
@@ -94,15 +189,31 @@ class Estimate(Record):
     info: Mapping[str, TermInfo]
     activations_note: str | None = None
     values: Mapping[str, int] = MappingProxyType({})
+    kv_cache_note: str | None = None
+    linears_note: str | None = None
 
     def __getitem__(self, key: str) -> int:
         if key not in self.bytes:
-            note = f" ({self.activations_note})" if self.activations_note else ""
+            note = self.why_missing(key)
+            note = f" ({note})" if note else ""
             raise KeyError(f"{key!r} is not a term of this estimate{note}")
         return self.bytes[key]
 
     def __contains__(self, key: str) -> bool:
         return key in self.bytes
+
+    def why_missing(self, key: str) -> str | None:
+        """Why ``key`` has no value here (which of the notes holds it back), or ``None``."""
+        if key in self.bytes:
+            return None
+        if key not in self.info:  # a term of another family's accounting, or of none
+            return self.activations_note
+        family = self.config.family.name
+        for note, seed in ((self.kv_cache_note, _kv_keys(self.info)),
+                           (self.linears_note, _linear_keys(self.info))):
+            if note and key in _withheld(family, seed) - _KEPT:
+                return note
+        return self.activations_note
 
     def get(self, key: str, default=None):
         return self.bytes.get(key, default)
@@ -151,15 +262,35 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
         return Estimate(config, None, None, MappingProxyType(numbers), MappingProxyType(info), None,
                         MappingProxyType(values))
     setup = Setup() if setup is None else setup
+    check.instance("workload", workload, Workload, "an everybyte.Workload(batch=..., seq=...)")
+    check.instance("setup", setup, Setup, "an everybyte.Setup(dtype=..., attention=..., device=..., optimizer=...)")
+    linear_note = linears_unavailable(config)
+    if linear_note:
+        _refuse_unmapped(config, setup, linear_note)
+    serving = setup.serving_or_default()
+    if serving.kv_dtype in KV_QUANTIZED_BITS and (config.sliding_window or config.attention_chunk):
+        counts = config.layer_counts()
+        if counts["L_slide"] or counts["L_chunk"]:
+            raise ValueError(f"kv_dtype: transformers' QuantizedCache supports only full-attention layers, and "
+                             f"{counts['L_slide'] + counts['L_chunk']} layers of {config.model_type} attend to a "
+                             f"window; use auto or {', '.join(KV_FLOAT_BYTES)}")
     values = symbol_values(config, workload, setup)
-    note = activations_unavailable(config)
+    note = activations_unavailable(config, setup)
     if note is None:
         numbers = _generated.ESTIMATE[family](values)
     else:
         numbers = _generated.ESTIMATE_WITHOUT_ACTIVATIONS[family](values)
-    numbers = {key: numbers[key] for key in info if key in numbers}  # the accounting's order
+    kv_note = kv_cache_unavailable(config, workload)
+    linear_note = linears_unavailable(config)
+    seeds = set()
+    if kv_note:
+        seeds |= _kv_keys(info)
+    if linear_note:
+        seeds |= _linear_keys(info)
+    withheld = _withheld(family, seeds) - _KEPT if seeds else set()
+    numbers = {key: numbers[key] for key in info if key in numbers and key not in withheld}
     return Estimate(config, workload, setup, MappingProxyType(numbers), MappingProxyType(info), note,
-                    MappingProxyType(values))
+                    MappingProxyType(values), kv_note, linear_note)
 
 
 class ParameterCount(Record):

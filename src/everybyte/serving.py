@@ -25,11 +25,11 @@ grouped-query one, :data:`everybyte.memory.kv_cache_general`,
   ``R_kv - 1`` more tokens wait in full precision (``kv_cache/residual``).
   ``StaticCache`` also keeps a 0-d int64 ``cumulative_length`` per layer.
 
-The per-layer pieces are written for one kind of layer, full attention over
-every cached token (:func:`layer_kinds`).  Layers that cache fewer tokens
-(sliding windows), a latent instead of keys and values (MLA) or a state (linear
-attention) are further kinds with their own count and tokens; see the note in
-:func:`layer_kinds`.
+The per-layer pieces are written once and counted per kind of attention layer
+(:func:`layer_kinds`): full attention over every cached token, sliding-window
+and chunked layers over their window (``L_full + L_slide + L_chunk = L_attn``).
+Layers that keep a latent instead of keys and values (MLA) or a state (Mamba,
+DeltaNet) are not this formula; their families say so.
 
 Generation
 ----------
@@ -51,8 +51,8 @@ import sympy as sp
 
 from . import memory
 from .symbols import (
-    B, L, R_kv, S, S_max, V, b_dtype, b_kv, b_param, d_ff, d_head, d_model, d_rot, g_kv, gated, h, h_kv, kv_bits,
-    kv_kind, learned_positions, fused_qkv, n_act, n_block, sdpa, w_fmt,
+    B, L, L_attn, L_chunk, L_full, L_slide, R_kv, S, S_max, V, b_dtype, b_kv, b_param, d_ff, d_head, d_model, d_rot, g_kv, gated, h, h_kv, kv_bits,
+    kv_kind, learned_positions, fused_qkv, n_act, n_block, sdpa, w_chunk, w_fmt, w_slide,
 )
 from .terms import Term, ref
 
@@ -77,17 +77,31 @@ def quantized_tensor_bytes(values: sp.Expr) -> sp.Expr:
     return g_kv * sp.ceiling(groups * kv_bits / 8) + 2 * groups * b_kv
 
 
-def layer_kinds():
-    """The kinds of layer the cache holds: ``(key, count, tokens per sequence)``.
+def _window_tokens(window):
+    """Tokens a sliding-window or chunked layer holds per sequence, by allocation, after a prefill of ``S``.
 
-    Today every supported family has full attention in all ``L`` layers.  Where
-    the lead wires issue 8's layer patterns: a sliding-window kind caches
-    ``Min(S, W)`` tokens (for transformers' DynamicSlidingWindowLayer after a
-    decode step: ``W``; after the prefill the slice it keeps is a view of all
-    ``S`` tokens, plus a 0-d int64 window tensor per layer), an MLA kind caches
-    a latent of ``d_c + d_rope`` values per token instead of ``2 h_kv d_head``.
+    transformers 5.24 (measured on the CPU): the dynamic cache's
+    ``DynamicSlidingWindowLayer`` keeps, after one forward pass, a slice of
+    the last ``W - 1`` tokens that is a view of all ``S``, so the storage is
+    still ``S`` tokens (once decoding it holds ``Min(S, W)``); a static cache
+    pre-allocates ``Min(S_max, W)``.  vLLM's paged blocks are counted as for
+    full attention (an upper bound: its hybrid allocator can free blocks that
+    left the window).
     """
-    return [("full_attention", L, cached_tokens)]
+    return sp.Piecewise((S, sp.Eq(kv_kind, 0)), (sp.Min(S_max, window), sp.Eq(kv_kind, 1)),
+                        (n_block * sp.ceiling(S / n_block), True))
+
+
+def layer_kinds():
+    """The kinds of attention layer the cache holds: ``(key, count, tokens per sequence)``.
+
+    Full attention caches every token; sliding-window layers (Mistral, Gemma 2
+    and 3, Qwen with ``use_sliding_window``) and chunked layers (Llama 4)
+    cache per :func:`_window_tokens`.  Families whose layers keep something
+    else (a latent, a state) say so through ``Family.no_kv_cache``.
+    """
+    return [("full_attention", L_full, cached_tokens), ("sliding_attention", L_slide, _window_tokens(w_slide)),
+            ("chunked_attention", L_chunk, _window_tokens(w_chunk))]
 
 
 def kv_terms() -> list[Term]:
@@ -97,8 +111,8 @@ def kv_terms() -> list[Term]:
     terms = [
         Term("kv_cache/per_token_layer", "KV cache of one token in one layer (float cache)",
              kv_values_per_token_layer * b_kv, tags=tags, section=SECTION_KV),
-        Term("kv_cache/per_token", "KV cache of one token, every layer (float cache)",
-             L * ref("kv_cache/per_token_layer"), tags=tags, section=SECTION_KV),
+        Term("kv_cache/per_token", "KV cache of one token, every attention layer (float cache)",
+             L_attn * ref("kv_cache/per_token_layer"), tags=tags, section=SECTION_KV),
         Term("kv_cache/tokens", "tokens each sequence holds in the cache", cached_tokens, tags=tags,
              section=SECTION_KV, unit="tokens"),
     ]
@@ -112,12 +126,15 @@ def kv_terms() -> list[Term]:
                           tags=tags, section=SECTION_KV))
         parts.append(ref(f"kv_cache/{kind}"))
     terms += [
-        Term("kv_cache/counters", "static cache: a 0-d int64 cumulative_length per layer",
-             sp.Piecewise((8, sp.Eq(kv_kind, 1)), (0, True)), L, tags=tags, section=SECTION_KV),
+        # 0-d int64 tensors: a static cache's cumulative_length in every layer, a dynamic cache's
+        # window size in every sliding-window or chunked layer (measured)
+        Term("kv_cache/counters", "0-d int64 counters (static cache: every layer; dynamic: window layers)",
+             8 * sp.Piecewise((L_attn, sp.Eq(kv_kind, 1)), (L_slide + L_chunk, sp.Eq(kv_kind, 0)), (0, True)),
+             tags=tags, section=SECTION_KV),
         Term("kv_cache", "KV cache (keys and values of every layer)", sp.Add(*parts) + ref("kv_cache/counters"),
              tags={*tags, "total"}, section=SECTION_KV),
         Term("kv_cache/residual", "quantized cache: tokens waiting in full precision (at most R_kv - 1)",
-             sp.Piecewise((0, float_cache), (B * (R_kv - 1) * kv_values_per_token_layer * b_kv, True)), L,
+             sp.Piecewise((0, float_cache), (B * (R_kv - 1) * kv_values_per_token_layer * b_kv, True)), L_attn,
              tags=tags, section=SECTION_KV),
     ]
     return terms

@@ -67,8 +67,129 @@ fused_experts = sp.Symbol("f_exp", **_SWITCH)
 parallel_residual = sp.Symbol("x_par", **_SWITCH)
 #: 1 when several query heads share one key/value head (the B = 1 views of chapter 13).
 one_kv_head = sp.Symbol("x_kv1", **_SWITCH)
+#: 1 where attention scores, and where the logits, pass through a tanh soft cap (Gemma 2).
+attention_softcap = sp.Symbol("x_acap", **_SWITCH)
+logit_softcap = sp.Symbol("x_lcap", **_SWITCH)
 #: Tensors of width d_ff the feed-forward activation saves (gelu_new: 4, gelu: 1).
 n_act = sp.Symbol("n_act", **_SWITCH)
+
+# The architecture zoo (chapter 14): layers of several kinds, and what their
+# tensors need.  Counts of layers of a kind may be 0 (nonnegative); the windows
+# are 0 when a model has none.
+#: Layers by token mixer: softmax attention of any window, then by window.
+L_attn = sp.Symbol("L_attn", **_SWITCH)
+L_full = sp.Symbol("L_full", **_SWITCH)
+L_slide = sp.Symbol("L_slide", **_SWITCH)
+L_chunk = sp.Symbol("L_chunk", **_SWITCH)
+#: Sliding-window width and attention-chunk length in tokens (0: none).
+w_slide = sp.Symbol("w_slide", **_SWITCH)
+w_chunk = sp.Symbol("w_chunk", **_SWITCH)
+#: Layers whose mixer is a Mamba state-space mixer, a gated DeltaNet (linear
+#: attention) or a short convolution (LFM2).
+L_ssm = sp.Symbol("L_ssm", **_SWITCH)
+L_lin = sp.Symbol("L_lin", **_SWITCH)
+L_conv = sp.Symbol("L_conv", **_SWITCH)
+#: Layers by feed-forward block: a mixture of experts, or one dense MLP.
+L_moe = sp.Symbol("L_moe", **_SWITCH)
+L_ff = sp.Symbol("L_ff", **_SWITCH)
+#: Norms of width d_model in each layer (1 to 4).
+n_norm = sp.Symbol("n_norm", **_SWITCH)
+#: Width of one routed expert, and of the shared expert(s) (0: none).
+d_expert = sp.Symbol("d_expert", **_COUNT)
+d_shared = sp.Symbol("d_shared", **_SWITCH)
+#: 1 where MoE layers have a shared expert (its tensors exist even of width 0).
+shared_expert = sp.Symbol("x_shexp", **_SWITCH)
+#: 1 where a sigmoid gate scales the shared expert (Qwen2-MoE).
+shared_gate = sp.Symbol("x_shgate", **_SWITCH)
+#: 1 where the routed experts have biases (gpt-oss).
+bias_experts = sp.Symbol("beta_exp", **_SWITCH)
+#: 1 where the router has a bias (gpt-oss).
+bias_router = sp.Symbol("beta_router", **_SWITCH)
+#: 1 where the output layer has a bias (GPT-J, Phi).
+bias_lm = sp.Symbol("beta_lm", **_SWITCH)
+#: Norms of q and k inside attention: 1 for one d_head norm shared by the heads
+#: (Qwen3, Gemma 3), for norms over all the heads' channels (OLMo 2), for one
+#: norm per head (StableLM); 1 where these norms have a shift (Phi).
+qk_norm_head = sp.Symbol("x_qkh", **_SWITCH)
+qk_norm_full = sp.Symbol("x_qkf", **_SWITCH)
+qk_norm_each = sp.Symbol("x_qks", **_SWITCH)
+qk_norm_shift = sp.Symbol("x_qkb", **_SWITCH)
+#: 1 where full-width q/k norms are stored as (heads, d_head) matrices (Cohere), 0 as vectors (OLMo 2).
+qk_norm_rows = sp.Symbol("x_qk2d", **_SWITCH)
+#: 1 where the gate and up projections are one fused matrix (Phi-3, GLM-4).
+fused_gate_up = sp.Symbol("f_gu", **_SWITCH)
+#: Learnable parameters of the feed-forward activation per layer (Apertus's xIELU: 2).
+n_act_params = sp.Symbol("n_actp", **_SWITCH)
+#: 1 where each attention head has a learned sink logit (gpt-oss).
+sinks = sp.Symbol("x_sink", **_SWITCH)
+#: 1 where the router's expert-score correction is a parameter (ERNIE 4.5; a buffer in DeepSeek-V3).
+router_score_bias = sp.Symbol("x_rscore", **_SWITCH)
+#: 1 where the embeddings are normalised before the first layer (BLOOM, LFM2).
+embedding_norm = sp.Symbol("x_embnorm", **_SWITCH)
+#: OPT: width of the word embeddings (d_emb) and 1 where it differs from d_model
+#: (then two projections map between the widths).
+d_emb = sp.Symbol("d_emb", **_COUNT)
+embedding_projection = sp.Symbol("x_proj", **_SWITCH)
+#: 1 where norms have a scale, and where they have a shift (OPT's
+#: layer_norm_elementwise_affine switches both off).
+norm_scale = sp.Symbol("x_nw", **_SWITCH)
+norm_shift = sp.Symbol("x_nb", **_SWITCH)
+#: Multi-head latent attention (DeepSeek-V2/V3): the query and key-value
+#: ranks, the head widths without and with rotary, the value head width, and
+#: 1 where the query is compressed (r_q > 0).
+r_q = sp.Symbol("r_q", **_SWITCH)
+r_kv = sp.Symbol("r_kv", **_COUNT)
+d_nope = sp.Symbol("d_nope", **_SWITCH)
+d_rope = sp.Symbol("d_rope", **_SWITCH)
+d_v = sp.Symbol("d_v", **_COUNT)
+q_compressed = sp.Symbol("x_qc", **_SWITCH)
+#: Mamba mixers: inner width, state size, convolution kernel, heads (Mamba-2),
+#: groups of B and C (Mamba-2), rank of the time-step projection (Mamba-1),
+#: and 1 where the convolution, the projections, the gated norm have a bias/exist.
+d_inner = sp.Symbol("d_inner", **_COUNT)
+d_state = sp.Symbol("d_state", **_COUNT)
+d_conv = sp.Symbol("d_conv", **_COUNT)
+h_ssm = sp.Symbol("h_ssm", **_COUNT)
+g_ssm = sp.Symbol("g_ssm", **_COUNT)
+r_dt = sp.Symbol("r_dt", **_COUNT)
+bias_conv = sp.Symbol("beta_conv", **_SWITCH)
+bias_ssm = sp.Symbol("beta_ssm", **_SWITCH)
+ssm_norm = sp.Symbol("x_ssmnorm", **_SWITCH)
+#: 1 for Mamba-2 mixers (heads, groups, a gated norm), 0 for Mamba-1 (time-step
+#: rank); 1 where Mamba-1 normalises its time step, B and C (Jamba); 1 where the
+#: out projection has a bias of its own switch (Falcon-H1's projectors_bias).
+mamba2 = sp.Symbol("x_m2", **_SWITCH)
+ssm_time_step_norms = sp.Symbol("x_dtn", **_SWITCH)
+bias_ssm_out = sp.Symbol("beta_ssmo", **_SWITCH)
+#: 1 where the query projection also produces an output gate (Qwen3-Next, Qwen3.5: 2 h d_head).
+query_gate = sp.Symbol("x_qgate", **_SWITCH)
+#: 1 where a gated DeltaNet fuses its input projections (Qwen3-Next) rather than splitting them (Qwen3.5).
+fused_deltanet = sp.Symbol("f_lin", **_SWITCH)
+#: Nemotron-H: width the experts work in (moe_latent_size; d_model without one) and 1 where
+#: projections map d_model to it and back.
+d_lat = sp.Symbol("d_lat", **_COUNT)
+latent_experts = sp.Symbol("x_lat", **_SWITCH)
+#: Gated DeltaNet (Qwen3-Next, Qwen3.5): key and value heads and their widths.
+h_lk = sp.Symbol("h_lk", **_COUNT)
+h_lv = sp.Symbol("h_lv", **_COUNT)
+d_lk = sp.Symbol("d_lk", **_COUNT)
+d_lv = sp.Symbol("d_lv", **_COUNT)
+#: Per-layer input embeddings (Gemma 3n, Gemma 4): their vocabulary and width.
+V_ple = sp.Symbol("V_ple", **_SWITCH)
+d_ple = sp.Symbol("d_ple", **_SWITCH)
+#: Positions a model precomputes a buffer for (GPT-J's sin/cos table, GPT-BigCode's causal mask).
+P_max = sp.Symbol("P_max", **_SWITCH)
+#: Buffers (chapter 14): sets of rotary frequencies (0 without rotary, 2 with
+#: separate full and sliding rotaries), and 1 where the model keeps GPT-J's
+#: sin/cos table, GPT-BigCode's boolean causal mask, Gemma's embedding scale,
+#: DeepSeek-V3's expert-score correction; constant scalars per layer (Apertus).
+n_rot = sp.Symbol("n_rot", **_SWITCH)
+sincos_table = sp.Symbol("x_sincos", **_SWITCH)
+causal_mask = sp.Symbol("x_mask", **_SWITCH)
+embedding_scale = sp.Symbol("x_escale", **_SWITCH)
+score_correction = sp.Symbol("x_escore", **_SWITCH)
+n_layer_scalars = sp.Symbol("n_lscal", **_SWITCH)
+mup_vector = sp.Symbol("x_mup", **_SWITCH)
 
 # Workload
 B = sp.Symbol("B", **_COUNT)
@@ -249,7 +370,78 @@ NOTATION: tuple[Notation, ...] = (
     Notation(fused_experts, "fused experts", "1 if a layer's experts are stored as 3-d tensors, else 0"),
     Notation(parallel_residual, "parallel residual", "1 if attention and feed-forward read the same input (GPT-NeoX)"),
     Notation(one_kv_head, "one KV head", "1 if several query heads share a single key/value head, else 0"),
+    Notation(attention_softcap, "attention soft cap", "1 if attention scores pass through a tanh soft cap"),
+    Notation(logit_softcap, "logit soft cap", "1 if the logits pass through a tanh soft cap"),
     Notation(n_act, "activation tensors", "tensors of width d_ff the activation saves (gelu_new 4, gelu 1)"),
+    Notation(L_attn, "attention layers", "layers whose token mixer is softmax attention (L without a hybrid stack)"),
+    Notation(L_full, "full-attention layers", "attention layers that see the whole sequence"),
+    Notation(L_slide, "sliding-window layers", "attention layers that see the last w_slide tokens"),
+    Notation(L_chunk, "chunked-attention layers", "attention layers that see their chunk of w_chunk tokens (Llama 4)"),
+    Notation(w_slide, "sliding window", "tokens a sliding-window layer attends to (0: none)"),
+    Notation(w_chunk, "attention chunk", "tokens of one attention chunk (0: none)"),
+    Notation(L_ssm, "Mamba layers", "layers whose token mixer is a Mamba state-space mixer"),
+    Notation(L_lin, "linear-attention layers", "layers whose token mixer is a gated DeltaNet"),
+    Notation(L_conv, "convolution layers", "layers whose token mixer is a short gated convolution (LFM2)"),
+    Notation(L_moe, "MoE layers", "layers whose feed-forward block is a mixture of experts"),
+    Notation(L_ff, "dense layers", "layers whose feed-forward block is one dense MLP"),
+    Notation(n_norm, "norms per layer", "norms of width d_model in each layer (1 to 4)"),
+    Notation(d_expert, "moe_intermediate_size", "hidden width of one routed expert"),
+    Notation(d_shared, "shared expert width", "hidden width of the always-active shared expert(s), 0 for none"),
+    Notation(shared_expert, "shared expert", "1 if each MoE layer has an always-active shared expert, else 0"),
+    Notation(shared_gate, "shared-expert gate", "1 if a sigmoid gate of width 1 scales the shared expert"),
+    Notation(bias_experts, "expert biases", "1 if the routed experts' projections have biases, else 0"),
+    Notation(bias_router, "router bias", "1 if the router has a bias, else 0"),
+    Notation(bias_lm, "output-layer bias", "1 if the output layer has a bias, else 0"),
+    Notation(qk_norm_head, "q/k norm per head", "1 if one d_head norm of q and one of k serve every head"),
+    Notation(qk_norm_full, "q/k norm, full width", "1 if q and k are normalised over all their heads' channels"),
+    Notation(qk_norm_each, "q/k norm of each head", "1 if every q and k head has a d_head norm of its own"),
+    Notation(qk_norm_shift, "q/k norm shift", "1 if the q/k norms have a shift (bias), else 0"),
+    Notation(qk_norm_rows, "q/k norm rows", "1 if full-width q/k norms are (heads, d_head) matrices (Cohere)"),
+    Notation(fused_gate_up, "fused gate and up", "1 if the gate and up projections are one matrix, else 0"),
+    Notation(n_act_params, "activation parameters", "learnable parameters of the activation per layer"),
+    Notation(sinks, "attention sinks", "1 if every head has a learned sink logit, else 0"),
+    Notation(router_score_bias, "router score bias", "1 if the router's expert-score correction is a parameter"),
+    Notation(embedding_norm, "embedding norm", "1 if a norm follows the token embedding, else 0"),
+    Notation(d_emb, "word_embed_proj_dim", "width of OPT's word embeddings (d_model unless projected)"),
+    Notation(embedding_projection, "embedding projections", "1 if projections map d_emb to d_model and back"),
+    Notation(norm_scale, "norm scale", "1 if the norms have a scale (weight), else 0"),
+    Notation(norm_shift, "norm shift", "1 if the norms have a shift (bias), else 0"),
+    Notation(r_q, "q_lora_rank", "rank of the compressed query of latent attention (0: not compressed)"),
+    Notation(r_kv, "kv_lora_rank", "rank of the compressed keys and values of latent attention"),
+    Notation(d_nope, "qk_nope_head_dim", "channels of a latent-attention head without rotary"),
+    Notation(d_rope, "qk_rope_head_dim", "channels of a latent-attention head with rotary (shared by the heads)"),
+    Notation(d_v, "v_head_dim", "width of a latent-attention value head"),
+    Notation(q_compressed, "compressed query", "1 if the query passes through the rank-r_q bottleneck"),
+    Notation(d_inner, "Mamba inner width", "width of a Mamba mixer inside its projections (expand d_model)"),
+    Notation(d_state, "state size", "state channels per inner channel (Mamba-1) or per group (Mamba-2)"),
+    Notation(d_conv, "conv kernel", "width of the causal convolution of a Mamba or DeltaNet mixer"),
+    Notation(h_ssm, "Mamba-2 heads", "heads of a Mamba-2 mixer (one decay and one skip each)"),
+    Notation(g_ssm, "Mamba-2 groups", "groups sharing the B and C projections of a Mamba-2 mixer"),
+    Notation(r_dt, "time-step rank", "rank of the time-step projection of a Mamba-1 mixer"),
+    Notation(bias_conv, "conv bias", "1 if the mixer's convolution has a bias, else 0"),
+    Notation(bias_ssm, "Mamba projection bias", "1 if the mixer's in and out projections have biases, else 0"),
+    Notation(ssm_norm, "Mamba-2 gated norm", "1 if the Mamba-2 mixer has its gated RMSNorm, else 0"),
+    Notation(mamba2, "Mamba-2", "1 if the Mamba mixers are Mamba-2 (heads and groups), 0 for Mamba-1"),
+    Notation(ssm_time_step_norms, "time-step norms", "1 if a Mamba-1 mixer normalises its time step, B and C (Jamba)"),
+    Notation(bias_ssm_out, "Mamba out bias", "1 if the Mamba mixer's out projection has a bias, else 0"),
+    Notation(query_gate, "query gate", "1 if the query projection also produces a sigmoid output gate"),
+    Notation(fused_deltanet, "fused DeltaNet projections", "1 if a gated DeltaNet fuses its input projections"),
+    Notation(d_lat, "moe_latent_size", "width the routed experts work in (d_model without a latent)"),
+    Notation(latent_experts, "latent experts", "1 if projections map d_model to the experts' latent width and back"),
+    Notation(h_lk, "DeltaNet key heads", "key (and query) heads of a gated DeltaNet"),
+    Notation(h_lv, "DeltaNet value heads", "value heads of a gated DeltaNet"),
+    Notation(d_lk, "DeltaNet key width", "width of a gated-DeltaNet key head"),
+    Notation(d_lv, "DeltaNet value width", "width of a gated-DeltaNet value head"),
+    Notation(V_ple, "per-layer vocabulary", "rows of the per-layer input embedding (Gemma 3n, Gemma 4)"),
+    Notation(d_ple, "per-layer input width", "width of the per-layer input of each layer (0: none)"),
+    Notation(P_max, "max_position_embeddings", "positions a model precomputes a buffer for (GPT-J, GPT-BigCode)"),
+    Notation(n_rot, "rotary sets", "sets of rotary frequencies the model keeps (0, 1, or 2 for full and sliding)"),
+    Notation(sincos_table, "sin/cos table", "1 if the model keeps a precomputed sin/cos table (GPT-J)"),
+    Notation(causal_mask, "causal mask", "1 if the model keeps a boolean causal mask buffer (GPT-BigCode)"),
+    Notation(embedding_scale, "embedding scale", "1 if the model keeps its embedding scale as a buffer (Gemma)"),
+    Notation(score_correction, "score correction buffer", "1 if each MoE layer keeps an expert-score correction buffer"),
+    Notation(n_layer_scalars, "layer scalars", "constant fp32 scalars each layer keeps as buffers"),
+    Notation(mup_vector, "muP vector", "1 if each Mamba mixer keeps Falcon-H1's muP multipliers as a buffer"),
     Notation(B, "batch", "batch size: sequences per optimizer step"),
     Notation(S, "seq", "sequence length in tokens"),
     Notation(E, "E", "B S d_model: elements (not bytes) of one activation tensor of width d_model"),

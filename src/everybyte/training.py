@@ -52,12 +52,19 @@ STEP = "step"
 #: with AdamW's per-tensor step counters and the rotary buffers).
 STATE_TERMS: list[Term] = [
     _t("training/weights", "weights (fp32 master weights)", 4 * N_ref, ("state",)),
-    _t("training/buffers", "buffers (rotary frequencies, fp32)", 2 * 4 * sp.floor(d_rot / 2), ("state",)),
+    # torch.arange(0, d_rot, 2) has ceiling(d_rot / 2) entries; inv_freq and original_inv_freq.
+    _t("training/buffers", "buffers (rotary frequencies, fp32)", 2 * 4 * sp.ceiling(d_rot / 2), ("state",)),
     _t("training/gradients", "gradients (fp32)", 4 * N_ref, ("state",)),
     _t("training/optimizer_states", "optimizer states",
        b_opt * N_ref + b_opt_tensor * ref("parameter_tensors") + adamw_8bit * ref("optimizer_8bit_states"), ("state",)),
     _t("training/input_ids", "input token ids (int64, made before the step)", 8 * B * S, ("state",)),
 ]
+
+def state_terms(buffer_bytes: sp.Expr, buffers_label: str = "buffers (rotary frequencies, fp32)") -> list[Term]:
+    """:data:`STATE_TERMS` with the buffers of a family's table (chapter 14: masks, scales, score corrections)."""
+    buffers = _t("training/buffers", buffers_label, buffer_bytes, ("state",))
+    return [buffers if t.key == "training/buffers" else t for t in STATE_TERMS]
+
 
 #: What lives only for a moment during the step.
 TRANSIENT_TERMS: list[Term] = [
