@@ -107,7 +107,7 @@ def _sympy_evaluators(family):
     return evaluators
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(symbol_values())
 def test_every_generated_term_equals_exact_sympy_evaluation(case):
     family, values = case
@@ -158,7 +158,7 @@ def _hf_dict(d):
     return data
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_model_type_configs(), st.integers(1, 9), st.integers(1, 300), st.sampled_from(eb.options.COMPUTE_DTYPES),
        st.sampled_from(eb.options.ATTENTIONS), st.sampled_from(eb.options.DEVICES),
        st.sampled_from(sorted(eb.options.OPTIMIZERS)))

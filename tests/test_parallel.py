@@ -202,6 +202,49 @@ def test_fsdp2_on_two_gloo_ranks():
             assert abs(est["parallel/peak"] - measured["peak"]) <= 0.01 * measured["peak"], run
 
 
+EVEN_LLAMA = {**TINY_LLAMA, "head_dim": 16, "num_hidden_layers": 4, "vocab_size": 1024}
+
+
+def test_tensor_and_pipeline_parallel_on_two_gloo_ranks():
+    """DTensor tensor parallelism and a torch.distributed.pipelining 1F1B schedule, 2 ranks each.
+
+    A pipeline stage's parameters, gradients and optimizer states are exact and its saved activations
+    (the micro-batches in flight) within 1 %.  Under tensor parallelism the parameters and optimizer
+    states are exact; DTensor gives the vocabulary-parallel embedding a replicated gradient (V d more
+    than Megatron-LM's split) and the plan gathers the logits for the loss (B S V saved where a
+    vocabulary-parallel loss saves B S V / t): the measurement differs from the package by exactly those.
+    """
+    from everybyte.distributed import measure_ranks, run_setup
+
+    runs = [{"strategy": "tp", "batch": 2, "seq": 32},
+            {"strategy": "pp", "batch": 2, "seq": 32, "microbatches": 4, "schedule": "1f1b"}]
+    cfg = eb.from_hf_config(EVEN_LLAMA)
+    V, d, t = cfg.vocab_size, cfg.d_model, 2
+    for run, ranks in zip(runs, measure_ranks(EVEN_LLAMA, 2, runs)):
+        for measured in ranks:
+            est = eb.estimate(cfg, eb.Workload(run["batch"], run["seq"]), run_setup(run, 2, measured["rank"]))
+            assert est["parallel/parameters"] == measured["parameters"], run
+            assert est["parallel/optimizer_states"] == measured["optimizer_states"], run
+            if run["strategy"] == "pp":
+                assert est["parallel/gradients"] == measured["gradients"]
+                saved = measured["saved_activations"]
+                assert abs(est["parallel/activations"] - saved) <= 0.01 * saved, (measured["rank"], saved)
+            else:
+                assert measured["gradients"] == est["parallel/gradients"] + 4 * (V - V // t) * d
+                replicated_logits = 4 * run["batch"] * run["seq"] * (V - V // t)
+                assert measured["saved_activations"] == est["parallel/activations"] + replicated_logits
+
+
+def test_distributed_runs_are_checked():
+    from everybyte.distributed import measure_ranks
+
+    for run, message in (({"strategy": "tp", "batch": 1, "seq": 4, "microbatches": 2}, "microbatches must be 1"),
+                         ({"strategy": "pp", "batch": 1, "seq": 4, "schedule": "zb"}, "schedule"),
+                         ({"strategy": "sp", "batch": 1, "seq": 4}, "strategy")):
+        with pytest.raises(ValueError, match=message):
+            measure_ranks(EVEN_LLAMA, 2, [run])
+
+
 def test_shards_cover_every_tensor_once():
     # with one device every tensor of the table is a shard of itself
     names = [s.name for s in parallel.shards("llama")]

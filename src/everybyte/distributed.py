@@ -8,7 +8,16 @@ run is a dict:
 * ``strategy``: ``"fsdp2"`` (each decoder layer, then the root, wrapped with
   ``fully_shard`` on a 1-d CPU mesh; ``torch.optim.AdamW``), ``"ddp"``
   (``DistributedDataParallel`` and AdamW) or ``"zero1"`` (DDP and
-  ``ZeroRedundancyOptimizer`` over AdamW);
+  ``ZeroRedundancyOptimizer`` over AdamW) or ``"tp"`` (tensor parallelism with
+  DTensor's ``parallelize_module`` over the ``world`` ranks: q, k, v, gate and
+  up ``ColwiseParallel``, o and down ``RowwiseParallel``, the embedding
+  ``RowwiseParallel`` (vocabulary rows), the output layer ``ColwiseParallel``
+  gathering its logits; norms replicated; AdamW; every rank gets the same ids;
+  the Llama family's module names) or ``"pp"`` (``torch.distributed.pipelining``
+  with ``world`` stages: the decoder layers cut into ``world`` equal runs, the
+  embedding on the first stage, the final norm and the output layer on the last,
+  ``schedule`` ``"gpipe"`` or ``"1f1b"`` over ``microbatches`` micro-batches of
+  ``batch`` sequences each, cross-entropy on the last stage, AdamW);
 * ``batch``, ``seq``, ``dtype`` (``fp32`` or ``bf16``: autocast with fp32
   weights), ``attention``; for FSDP2 ``reshard`` (``reshard_after_forward``)
   and ``param_dtype`` (``bf16``: a ``MixedPrecisionPolicy`` gathering bf16
@@ -22,6 +31,11 @@ padding included), ``gradients`` (the same for its gradients after the
 backward pass), ``optimizer_states`` (distinct storages of ``exp_avg``,
 ``exp_avg_sq`` and ``step``), ``peak`` (the tracker's peak ``Total``) and the
 tracker's categories at the peak (``activations`` is its activation category).
+Tensor-parallel and pipeline runs also report ``saved_activations``: the most
+bytes the tensors saved for backward held at once during the measured step
+(distinct storages, parameters left out).  ``MemTracker`` refuses a module that
+runs more than once in a step, as a pipeline schedule runs each stage once per
+micro-batch, so pipeline runs report no ``peak`` (``None``) and no categories.
 
 Imports torch only inside the worker processes and :func:`measure_ranks`.
 """
@@ -34,7 +48,8 @@ import socket
 from . import validation as check
 from .options import ATTENTIONS, PARAM_DTYPES
 
-STRATEGIES = ("fsdp2", "ddp", "zero1")
+STRATEGIES = ("fsdp2", "ddp", "zero1", "tp", "pp")
+PIPELINE_SCHEDULES = ("gpipe", "1f1b")
 
 
 def _free_port() -> int:
@@ -44,7 +59,8 @@ def _free_port() -> int:
 
 
 def _check_run(run: dict) -> dict:
-    run = {"strategy": "fsdp2", "dtype": "fp32", "attention": "eager", "reshard": True, "param_dtype": "fp32", **run}
+    run = {"strategy": "fsdp2", "dtype": "fp32", "attention": "eager", "reshard": True, "param_dtype": "fp32",
+           "microbatches": 1, "schedule": "1f1b", **run}
     check.choice("strategy", run["strategy"], STRATEGIES)
     check.positive_int("batch", run.get("batch"))
     check.positive_int("seq", run.get("seq"))
@@ -52,7 +68,12 @@ def _check_run(run: dict) -> dict:
     check.choice("attention", run["attention"], ATTENTIONS)
     check.boolean("reshard", run["reshard"])
     check.choice("param_dtype", run["param_dtype"], PARAM_DTYPES)
-    unknown = set(run) - {"strategy", "batch", "seq", "dtype", "attention", "reshard", "param_dtype"}
+    check.positive_int("microbatches", run["microbatches"])
+    check.choice("schedule", run["schedule"], PIPELINE_SCHEDULES)
+    if run["strategy"] != "pp" and run["microbatches"] != 1:
+        raise ValueError(f"microbatches must be 1 unless strategy is 'pp'; got {run['microbatches']}")
+    unknown = set(run) - {"strategy", "batch", "seq", "dtype", "attention", "reshard", "param_dtype", "microbatches",
+                          "schedule"}
     if unknown:
         raise ValueError(f"run has unknown keys {sorted(unknown)}")
     return run
@@ -122,6 +143,8 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
     torch.manual_seed(0)
     model = build_model(data, attention=run["attention"])
     strategy = run["strategy"]
+    if strategy == "pp":
+        return _pipeline_run(rank, world, model, run)
     if strategy == "fsdp2":
         from torch.distributed._tools.fsdp2_mem_tracker import FSDPMemTracker
         from torch.distributed.device_mesh import init_device_mesh
@@ -136,6 +159,15 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         states = optimizer.state
         tracker = FSDPMemTracker(model, optimizer)
+        trained = model
+    elif strategy == "tp":
+        from torch.distributed._tools.mem_tracker import MemTracker
+
+        _tensor_parallel(model, world)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        states = optimizer.state
+        tracker = MemTracker()
+        tracker.track_external(model, optimizer)
         trained = model
     else:
         from torch.distributed._tools.mem_tracker import MemTracker
@@ -153,7 +185,7 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         tracker = MemTracker()
         # ZeroRedundancyOptimizer keeps its states in the optimizer it wraps
         tracker.track_external(model, optimizer.optim if strategy == "zero1" else optimizer)
-    generator = torch.Generator().manual_seed(rank)
+    generator = torch.Generator().manual_seed(0 if strategy == "tp" else rank)  # tensor-parallel ranks share a batch
     ids = torch.randint(0, data_vocab(model), (run["batch"], run["seq"]), generator=generator)
     autocast = torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
     gradients = {}
@@ -168,7 +200,10 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         optimizer.zero_grad(set_to_none=True)
 
     step()
-    with tracker:
+    saved = _SavedPeak(set(model.parameters()))
+    hooks = torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack) if strategy == "tp" \
+        else contextlib.nullcontext()
+    with tracker, hooks:
         step(record=True)
     peak = tracker.get_tracker_snapshot("peak")
     categories = {}
@@ -180,7 +215,146 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
                      and isinstance(v, torch.Tensor)]
     return {"rank": rank, "parameters": _storage_bytes(model.parameters()), "gradients": gradients["bytes"],
             "optimizer_states": _storage_bytes(state_tensors), "activations": categories.get("act", 0),
-            "peak": categories.pop("total"), "categories": categories}
+            "peak": categories.pop("total"), "categories": categories,
+            **({"saved_activations": saved.peak} if strategy == "tp" else {})}
+
+
+def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs in a child process
+    import contextlib
+
+    import torch
+    from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
+
+    layers = len(model.model.layers)
+    if layers % world:
+        raise ValueError(f"the pipeline needs layers divisible by the stages; got {layers} layers, {world} stages")
+    per_stage = layers // world
+    stage_module = _Stage(model, rank * per_stage, (rank + 1) * per_stage, rank == 0, rank == world - 1)
+    stage = PipelineStage(stage_module, rank, world, torch.device("cpu"))
+    autocast = torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
+
+    def loss_fn(logits, targets):  # the causal-LM loss transformers computes, in fp32
+        return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), targets[:, 1:].flatten())
+
+    schedule = {"gpipe": ScheduleGPipe, "1f1b": Schedule1F1B}[run["schedule"]](
+        stage, n_microbatches=run["microbatches"], loss_fn=loss_fn)
+    optimizer = torch.optim.AdamW(stage_module.parameters(), lr=1e-4)
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(0, data_vocab(model), (run["batch"] * run["microbatches"], run["seq"]), generator=generator)
+    gradients = {}
+
+    def step(record=False):
+        with autocast:
+            if rank == 0:
+                schedule.step(ids, target=ids if world == 1 else None)
+            elif rank == world - 1:
+                schedule.step(target=ids, losses=[])
+            else:
+                schedule.step()
+        if record:
+            gradients["bytes"] = _storage_bytes(p.grad for p in stage_module.parameters() if p.grad is not None)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    step()
+    saved = _SavedPeak(set(stage_module.parameters()))
+    with torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack):
+        step(record=True)
+    state_tensors = [v for state in optimizer.state.values() for k, v in state.items()
+                     if k in ("exp_avg", "exp_avg_sq", "step") and isinstance(v, torch.Tensor)]
+    return {"rank": rank, "parameters": _storage_bytes(stage_module.parameters()), "gradients": gradients["bytes"],
+            "optimizer_states": _storage_bytes(state_tensors), "activations": None, "peak": None,
+            "categories": {}, "saved_activations": saved.peak}
+
+
+class _SavedPeak:  # pragma: no cover - runs in a child process
+    """The most bytes that tensors saved for backward hold at once (distinct storages, parameters left out).
+
+    ``MemTracker`` refuses a module called more than once per step, which a pipeline
+    schedule does for every micro-batch; this follows the saved tensors instead: a
+    storage counts from the first time a graph saves it until the last graph that
+    saved it lets it go (its backward has run).
+    """
+
+    def __init__(self, parameters):
+        self.skip = {(p.to_local() if hasattr(p, "to_local") else p).untyped_storage().data_ptr() for p in parameters}
+        self.refs, self.sizes, self.live, self.peak = {}, {}, 0, 0
+
+    def pack(self, tensor):
+        local = tensor.to_local() if hasattr(tensor, "to_local") else tensor  # a DTensor: the rank's part
+        while type(local).__name__ == "AsyncCollectiveTensor":  # the result of a collective: the tensor it wraps
+            local = local.elem
+        key = local.untyped_storage().data_ptr()
+        if key in self.skip:
+            return tensor
+        if self.refs.get(key, 0) == 0:
+            self.sizes[key] = local.untyped_storage().nbytes()
+            self.live += self.sizes[key]
+            self.peak = max(self.peak, self.live)
+        self.refs[key] = self.refs.get(key, 0) + 1
+        return _Held(self, key, tensor)
+
+    def unpack(self, held):
+        return held.tensor if isinstance(held, _Held) else held
+
+    def release(self, key):
+        self.refs[key] -= 1
+        if self.refs[key] == 0:
+            self.live -= self.sizes.pop(key)
+
+
+class _Held:  # pragma: no cover - runs in a child process
+    def __init__(self, owner, key, tensor):
+        self.owner, self.key, self.tensor = owner, key, tensor
+
+    def __del__(self):
+        self.owner.release(self.key)
+
+
+def _stage_class():  # pragma: no cover - runs in a child process
+    import torch
+
+    class Stage(torch.nn.Module):
+        """Layers ``lo:hi`` of a transformers Llama, with the embedding first and the norm and head last."""
+
+        def __init__(self, model, lo, hi, first, last):
+            super().__init__()
+            self.embed = model.model.embed_tokens if first else None
+            self.layers = torch.nn.ModuleList(model.model.layers[lo:hi])
+            self.rotary = model.model.rotary_emb
+            self.norm = model.model.norm if last else None
+            self.head = model.lm_head if last else None
+
+        def forward(self, x):
+            hidden = self.embed(x) if self.embed is not None else x
+            positions = torch.arange(hidden.shape[1]).unsqueeze(0).expand(hidden.shape[0], -1)
+            rotary = self.rotary(hidden, positions)
+            for layer in self.layers:
+                hidden = layer(hidden, attention_mask=None, position_ids=positions, position_embeddings=rotary)
+                hidden = hidden[0] if isinstance(hidden, tuple) else hidden
+            return self.head(self.norm(hidden)) if self.head is not None else hidden
+
+    return Stage
+
+
+def _Stage(*args):  # pragma: no cover - runs in a child process
+    return _stage_class()(*args)
+
+
+def _tensor_parallel(model, world):  # pragma: no cover - runs in a child process
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Replicate
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    mesh = init_device_mesh("cpu", (world,))
+    plan = {"model.embed_tokens": RowwiseParallel(input_layouts=Replicate()),
+            "lm_head": ColwiseParallel(output_layouts=Replicate())}
+    for i in range(len(model.model.layers)):
+        for name in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.gate_proj", "mlp.up_proj"):
+            plan[f"model.layers.{i}.{name}"] = ColwiseParallel()
+        for name in ("self_attn.o_proj", "mlp.down_proj"):
+            plan[f"model.layers.{i}.{name}"] = RowwiseParallel()
+    parallelize_module(model, mesh, plan)
 
 
 def data_vocab(model) -> int:
@@ -192,6 +366,12 @@ def run_setup(run: dict, world: int, rank: int = 0):
     from .options import Parallelism, Setup
 
     run = _check_run(dict(run))
-    zero = {"fsdp2": 3, "ddp": 0, "zero1": 1}[run["strategy"]]
-    parallel = Parallelism(dp=world, zero=zero, reshard=run["reshard"], param_dtype=run["param_dtype"], rank=rank)
+    if run["strategy"] == "tp":
+        parallel = Parallelism(tp=world, rank=rank)
+    elif run["strategy"] == "pp":
+        parallel = Parallelism(pp=world, schedule=run["schedule"], microbatches=run["microbatches"], rank=rank)
+    else:
+        zero = {"fsdp2": 3, "ddp": 0, "zero1": 1}[run["strategy"]]
+        parallel = Parallelism(dp=world, zero=zero, reshard=run["reshard"], param_dtype=run["param_dtype"],
+                               rank=rank)
     return Setup(run["dtype"], run["attention"], "cpu", "adamw", parallel)

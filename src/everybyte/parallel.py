@@ -227,6 +227,9 @@ EVERY_STAGE = ("rotary",)
 VOCABULARY_PARALLEL = ("lm_head/weight_copy", "loss/log_probabilities")
 #: The input of each layer, which a full checkpoint keeps.
 LAYER_INPUT = "layer/norm_1/input"
+#: 16-bit copies of the weights that autocast makes once and caches for the whole step: the micro-batches
+#: in flight on a stage share them (autocast around the schedule's step, as measured).
+WEIGHT_COPIES = ("layer/weight_copies", "lm_head/weight_copy")
 
 
 def _divided(expr):
@@ -237,7 +240,8 @@ def _activation_parts(accounting: str) -> dict[str, sp.Expr]:
     """Bytes of one micro-batch on one rank: per layer (kept, whole), first stage, every stage, last stage."""
     tokens = {S: sp.ceiling(S / N_cp)}  # context parallelism: a rank's share of the sequence
     parts = {"layer": sp.Integer(0), "layer_whole": sp.Integer(0), "layer_input": sp.Integer(0),
-             "head": sp.Integer(0), "every": sp.Integer(0), "tail": sp.Integer(0), "window": sp.Integer(0)}
+             "head": sp.Integer(0), "every": sp.Integer(0), "tail": sp.Integer(0), "window": sp.Integer(0),
+             "layer_copies": sp.Integer(0), "tail_copies": sp.Integer(0)}
     saved = activations.ACCOUNTINGS[accounting]
     for term in saved:
         key = term.key.removeprefix("activations/")
@@ -255,6 +259,9 @@ def _activation_parts(accounting: str) -> dict[str, sp.Expr]:
             parts["layer_whole"] += each
             if key == LAYER_INPUT:
                 parts["layer_input"] += each
+            if key in WEIGHT_COPIES:
+                parts["layer_copies"] += each
+                continue
             parts["layer"] += (1 - recompute_selective) * each if key.startswith(ATTENTION_CORE) else each
             continue
         if key == "embedding_dropout_mask":
@@ -263,6 +270,8 @@ def _activation_parts(accounting: str) -> dict[str, sp.Expr]:
             parts["head"] += each
         elif key.startswith(EVERY_STAGE):
             parts["every"] += each
+        elif key in WEIGHT_COPIES:
+            parts["tail_copies"] += _divided(each)
         elif key.startswith(VOCABULARY_PARALLEL):
             parts["tail"] += _divided(each)
         elif key.startswith(("loss/labels", "loss/normalizer")):
@@ -303,6 +312,7 @@ def activation_terms(family: str) -> list[Term]:
     tags = ("activations", PER_DEVICE)
     window = []
     total = (ref("parallel/activations/layer") * ref("parallel/activations/layer_micro_batches")
+             + ref("parallel/activations/weight_copies")
              + ref("parallel/activations/first_stage") + ref("parallel/activations/last_stage"))
     if parts["window"] != 0:
         window = [_t("activations/window_layers", "sliding-window layers' masks (micro-batches in flight)",
@@ -315,11 +325,14 @@ def activation_terms(family: str) -> list[Term]:
            kept_per_layer, SECTION_ACTIVATIONS, tags),
         _t("activations/layer_micro_batches", "layers times micro-batches in flight on this stage",
            layer_mb, SECTION_PIPELINE, tags),
+        _t("activations/weight_copies", "16-bit weight copies of the stage's layers (made once, shared by its "
+           "micro-batches in flight)", (1 - recompute_full) * layers_per_stage * parts["layer_copies"],
+           SECTION_PIPELINE, tags),
         _t("activations/first_stage", "embedding-side tensors (first stage, per micro-batch in flight)",
            first_stage * stage_mb * parts["head"] + (1 - recompute_full) * stage_mb * parts["every"], SECTION_PIPELINE,
            tags),  # a checkpointed layer rebuilds the rotary cos and sin it reads
         _t("activations/last_stage", "final norm, output layer and loss (last stage, per micro-batch in flight)",
-           last_stage * last_mb * parts["tail"], SECTION_PIPELINE, tags),
+           last_stage * (last_mb * parts["tail"] + parts["tail_copies"]), SECTION_PIPELINE, tags),
         _t("activations", "saved for backward on this device (at the start of its last backward pass)",
            total, SECTION_ACTIVATIONS, (*tags, "total")),
         _t("recomputed_layer", "one layer's activations rebuilt during backward (full recomputation)",
