@@ -159,6 +159,7 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         states = optimizer.state
         tracker = FSDPMemTracker(model, optimizer)
+        external = ()
         trained = model
     elif strategy == "tp":
         from torch.distributed._tools.mem_tracker import MemTracker
@@ -167,7 +168,7 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
         states = optimizer.state
         tracker = MemTracker()
-        tracker.track_external(model, optimizer)
+        external = (model, optimizer)
         trained = model
     else:
         from torch.distributed._tools.mem_tracker import MemTracker
@@ -184,7 +185,7 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
             states = optimizer.state
         tracker = MemTracker()
         # ZeroRedundancyOptimizer keeps its states in the optimizer it wraps
-        tracker.track_external(model, optimizer.optim if strategy == "zero1" else optimizer)
+        external = (model, optimizer.optim if strategy == "zero1" else optimizer)
     generator = torch.Generator().manual_seed(0 if strategy == "tp" else rank)  # tensor-parallel ranks share a batch
     ids = torch.randint(0, data_vocab(model), (run["batch"], run["seq"]), generator=generator)
     autocast = torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
@@ -200,6 +201,8 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         optimizer.zero_grad(set_to_none=True)
 
     step()
+    if external:  # after the first step: MemTracker counts the optimizer states that exist when it is told of them
+        tracker.track_external(*external)
     saved = _SavedPeak(set(model.parameters()))
     hooks = torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack) if strategy == "tp" \
         else contextlib.nullcontext()
