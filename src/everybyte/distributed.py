@@ -118,6 +118,12 @@ def _storage_bytes(tensors) -> int:
     return sum(seen.values())
 
 
+def _optimizer_state_bytes(states) -> int:
+    """Distinct storages of AdamW's ``exp_avg``, ``exp_avg_sq`` and ``step`` tensors."""
+    return _storage_bytes(v for state in states.values() for k, v in state.items()
+                          if k in ("exp_avg", "exp_avg_sq", "step") and hasattr(v, "untyped_storage"))
+
+
 def _worker(rank, world, port, data, runs, queue):  # pragma: no cover - runs in a child process
     try:
         os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
@@ -214,10 +220,8 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         for kind, n in by_type.items():
             name = str(kind).split(".")[-1].lower()
             categories[name] = categories.get(name, 0) + int(n)
-    state_tensors = [v for state in states.values() for k, v in state.items() if k in ("exp_avg", "exp_avg_sq", "step")
-                     and isinstance(v, torch.Tensor)]
     return {"rank": rank, "parameters": _storage_bytes(model.parameters()), "gradients": gradients["bytes"],
-            "optimizer_states": _storage_bytes(state_tensors), "activations": categories.get("act", 0),
+            "optimizer_states": _optimizer_state_bytes(states), "activations": categories.get("act", 0),
             "peak": categories.pop("total"), "categories": categories,
             **({"saved_activations": saved.peak} if strategy == "tp" else {})}
 
@@ -263,10 +267,8 @@ def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs i
     saved = _SavedPeak(set(stage_module.parameters()))
     with torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack):
         step(record=True)
-    state_tensors = [v for state in optimizer.state.values() for k, v in state.items()
-                     if k in ("exp_avg", "exp_avg_sq", "step") and isinstance(v, torch.Tensor)]
     return {"rank": rank, "parameters": _storage_bytes(stage_module.parameters()), "gradients": gradients["bytes"],
-            "optimizer_states": _storage_bytes(state_tensors), "activations": None, "peak": None,
+            "optimizer_states": _optimizer_state_bytes(optimizer.state), "activations": None, "peak": None,
             "categories": {}, "saved_activations": saved.peak}
 
 
