@@ -371,8 +371,8 @@ def _train(args) -> str:
              f"({parallel.schedule}), ep {parallel.ep}; {parallel.microbatches} micro-batch(es) of {workload.batch}; "
              f"recomputation: {parallel.recompute}"
              + ("; optimizer states offloaded to host memory" if parallel.offload else ""),
-             "per device, predicted by the per-device terms of everybyte.parallel (FSDP2 exact against "
-             "torch.distributed on the CPU; the rest predicted)",
+             "per device, predicted by the per-device terms of everybyte.parallel (checked against torch.distributed "
+             "on the CPU: FSDP2, DDP, ZeRO-1 and pipeline stages; tensor parallelism as chapter 15 says)",
              _table(rows, headers)]
     if fit is not None:
         verdict = "fits" if fit["fits"] else "does not fit"
