@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""The calculator page's API against the command line, in headless Chromium, offline.
+
+Usage: python tests/browser/check_calculator.py [_build/html] [--seed N] [--cases N] [--node]
+
+Draws seeded random cases: the odd configs of every model type in
+``tests/zoo_cases.py`` with their sizes redrawn, the presets, random workloads
+and setups (dtype, attention, device, optimizer, --article), and a sample of
+bad inputs (broken JSON, unsupported model types, bad fields, bad options).
+For each, Python runs ``everybyte.cli.main`` (``params``/``memory ... --json``)
+on a temporary config file and the page's ``window.everybyte.params`` or
+``window.everybyte.estimate`` must give the same object (ints compared as
+decimal strings with the BigInts) or throw the same message (without
+``error: ``).  Every family of ``everybyte.families.FAMILIES`` must be among
+the cases.  Then the UI is used once by keyboard (preset, workload, card) and
+must draw the bar and the verdict; the page must log no console error and
+raise no uncaught error; every non-file request is aborted and reported.
+
+``--node`` runs the API cases in node instead (no page, no UI): for development.
+Prints the seed; a failure prints the case (its argv and config) to rerun it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "src"))
+
+from everybyte import cli, families, options, presets  # noqa: E402
+from zoo_cases import ODD  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+_WIDTH_KEYS = ("hidden_size", "n_embd", "d_model")
+_LAYER_KEYS = ("num_hidden_layers", "n_layer", "num_layers", "n_layers")
+_FF_KEYS = ("intermediate_size", "n_inner", "ffn_hidden_size", "moe_intermediate_size")
+
+
+def _has_lists(config: dict) -> bool:
+    return any(isinstance(v, list) for v in config.values())
+
+
+def redraw(rng: random.Random, config: dict) -> dict:
+    """``config`` with its sizes redrawn: width scaled (head counts still divide it), vocabulary, layers, widths."""
+    out = json.loads(json.dumps(config))
+    if rng.random() < 0.25:
+        return out
+    factor = rng.choice([1, 2, 3, 7, 16, 64, 1000])
+    for key in _WIDTH_KEYS:
+        if isinstance(out.get(key), int) and not isinstance(out.get(key), bool):
+            out[key] *= factor
+    for key in _FF_KEYS:
+        if isinstance(out.get(key), int) and not isinstance(out.get(key), bool):
+            out[key] = rng.randint(1, 5000) * rng.choice([1, 1, 64])
+    if "vocab_size" in out:
+        out["vocab_size"] = rng.choice([rng.randint(1, 1000), rng.randint(1000, 300_000), 2**40 + rng.randint(0, 99)])
+    if not _has_lists(out) and out.get("model_type") not in ("nemotron_h",):
+        for key in _LAYER_KEYS:
+            if key in out:
+                out[key] = rng.randint(1, 12)
+    return out
+
+
+def model_cases(rng: random.Random) -> list[tuple[str, dict]]:
+    out = []
+    for model_type, configs in ODD.items():
+        for config in configs:
+            out.append((model_type, {"model_type": model_type, **config}))
+    return out
+
+
+def workload(rng: random.Random) -> dict:
+    return {"batch": rng.choice([1, 2, 3, 8, rng.randint(1, 4096)]),
+            "seq": rng.choice([1, 7, 128, 2048, rng.randint(1, 200_000)]),
+            "dtype": rng.choice(options.COMPUTE_DTYPES), "attention": rng.choice(options.ATTENTIONS),
+            "device": rng.choice(options.DEVICES), "optimizer": rng.choice(list(options.OPTIMIZERS)),
+            "article": rng.random() < 0.2}
+
+
+def argv_of(kind: str, source: str, opts: dict) -> list[str]:
+    argv = [kind, source]
+    for key, value in opts.items():
+        if key in ("name", "path", "command"):
+            continue
+        if isinstance(value, bool):
+            if value:
+                argv.append("--" + key.replace("_", "-"))
+        else:
+            argv += ["--" + key.replace("_", "-"), str(value)]
+    return argv + ["--json"]
+
+
+def run_cli(argv: list[str]) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    if code == 0:
+        return {"ok": _tagged(json.loads(out.getvalue()))}
+    message = err.getvalue().strip()
+    assert code == 2 and message.startswith("error: "), (argv, code, message)
+    return {"error": message[len("error: "):]}
+
+
+def _tagged(value):
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return {"$int": str(value)}
+    if isinstance(value, float):
+        return {"$float": repr(value)}
+    if isinstance(value, list):
+        return [_tagged(v) for v in value]
+    return {k: _tagged(v) for k, v in value.items()}
+
+
+BAD_TEXTS = [
+    "{", "[1, 2]", "", "{\"model_type\": \"llama\",}", "{\"model_type\": 5}", "{\"hidden_size\": 4}",
+    "{\"model_type\": \"gemma3n_text\"}", "{\"model_type\": \"bert\"}", "{\"model_type\": \"llama\", \"hidden_size\": -1}",
+    "{\"model_type\": \"llama\", \"hidden_size\": true}", "{\"model_type\": \"llama\", \"hidden_size\": 4.0}",
+    "{\"model_type\": \"llama\", \"num_attention_heads\": 7}", "{\"model_type\": \"gpt_neox\", \"rope_parameters\": 5}",
+    "{\"model_type\": \"llava\", \"text_config\": {\"hidden_size\": 8}}", "[" * 70 + "]" * 70,
+    "{\"model_type\": \"llama\", \"vocab_size\": 1" + "0" * 5000 + "}", "{\"model_type\": \"llama\", \"attention_dropout\": 1.5}",
+    "{\"model_type\": \"qwen2\", \"layer_types\": [\"full_attention\"]}", "{\"model_type\": \"gpt2\", \"n_embd\": NaN}",
+    "{\"model_type\": \"nemotron_h\", \"hybrid_override_pattern\": \"MX\"}", "\ufeff{}", "{\"a\": \"\\x\"}",
+]
+BAD_OPTIONS = [{"batch": 0, "seq": 3}, {"batch": "x1", "seq": 3}, {"seq": 3}, {"batch": 2}, {"batch": -4, "seq": 1},
+               {"batch": 1, "seq": 1, "dtype": "fp8"}, {"batch": 1, "seq": 1, "attention": "flash"},
+               {"batch": 1, "seq": 1, "device": "tpu"}, {"batch": 1, "seq": 1, "optimizer": "lion"},
+               {"batch": "+-3", "seq": 1}, {"batch": " 12 ", "seq": "+5"}]
+
+
+def cases(seed: int, n: int, tmp: Path) -> list[dict]:
+    rng = random.Random(seed)
+    base = model_cases(rng)
+    out = []
+
+    def add(kind, text, opts, source=None):
+        i = len(out)
+        if kind == "params":
+            opts = {}
+        if source is None:
+            path = tmp / f"case{i}_{rng.randint(0, 999)}.json"
+            path.write_text(text, encoding="utf-8")
+            opts = {**opts, "path": str(path)}
+            source = str(path)
+        expect = run_cli(argv_of(kind, source, opts))
+        out.append({"kind": kind, "text": text if text is not None else source, "options": opts,
+                    "argv": argv_of(kind, source, opts), "expect": expect})
+
+    # every model type's odd configs once as they are, then redrawn at random
+    for model_type, config in base:
+        add(rng.choice(["params", "memory"]), json.dumps(config), workload(rng))
+    while len(out) < n:
+        model_type, config = rng.choice(base)
+        add(rng.choice(["params", "memory", "memory"]), json.dumps(redraw(rng, config)), workload(rng))
+    for name in presets.preset_names():
+        add("memory", None, workload(rng), source=name)
+        add("params", None, {}, source=name)
+    for text in BAD_TEXTS:
+        add(rng.choice(["params", "memory"]), text, {"batch": 1, "seq": 8})
+    for bad in BAD_OPTIONS:
+        add("memory", json.dumps(base[1][1]), bad)
+    return out
+
+
+def families_covered(all_cases: list[dict]) -> set[str]:
+    seen = set()
+    for case in all_cases:
+        if "ok" in case["expect"]:
+            seen.add(families.family_of(_untag(case["expect"]["ok"])["model_type"]).name)
+    return seen
+
+
+def _untag(v):
+    if isinstance(v, dict):
+        if set(v) == {"$int"}:
+            return int(v["$int"])
+        return {k: _untag(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_untag(x) for x in v]
+    return v
+
+
+# Runs every case in the page (or node) and returns what differs.  BigInts are tagged as the Python side tags ints.
+RUN_JS = r"""
+(cases) => {
+  const tag = (v) => {
+    if (typeof v === "bigint") return {"$int": v.toString()};
+    if (v instanceof globalThis.pyjson.PyFloat) return {"$float": globalThis.pyjson.repr(v)};
+    if (Array.isArray(v)) return v.map(tag);
+    if (v !== null && typeof v === "object") {
+      const o = {}; for (const [k, x] of Object.entries(v)) o[k] = tag(x); return o;
+    }
+    if (typeof v === "number") return {"$number": v};
+    return v;
+  };
+  return cases.map((c) => {
+    try {
+      const api = globalThis.everybyte;
+      const got = c.kind === "params" ? api.params(c.text, c.options) : api.estimate(c.text, c.options);
+      return {"ok": tag(got)};
+    } catch (error) {
+      return {"error": String(error && error.message)};
+    }
+  });
+}
+"""
+
+
+def compare(all_cases, results) -> list[str]:
+    problems = []
+    for case, got in zip(all_cases, results):
+        if got != case["expect"]:
+            problems.append(f"argv {case['argv']}\n  config: {case['text'][:300]!r}\n  python: "
+                            f"{json.dumps(case['expect'])[:800]}\n  page:   {json.dumps(got)[:800]}")
+    return problems
+
+
+def run_node(all_cases) -> list:
+    script = ("const fs=require('fs');" + "".join(f"require({json.dumps(str(REPO / 'calculator' / f))});"
+                                                  for f in ("pyjson.js", "everybyte_data.js", "everybyte_terms.js",
+                                                            "everybyte.js"))
+              + f"const run={RUN_JS};const cases=JSON.parse(fs.readFileSync(0,'utf8'));"
+              "process.stdout.write(JSON.stringify(run(cases)));")
+    done = subprocess.run(["node", "-e", script], input=json.dumps(all_cases), capture_output=True, text=True,
+                          check=False)
+    if done.returncode:
+        raise SystemExit(done.stderr)
+    return json.loads(done.stdout)
+
+
+async def run_page(html: Path, all_cases) -> tuple[list, list[str]]:
+    from playwright.async_api import async_playwright
+
+    problems: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        context = await browser.new_context(viewport={"width": 1280, "height": 1600}, service_workers="block")
+
+        async def route(route, request):
+            if request.url.startswith("file://"):
+                await route.continue_()
+            else:
+                problems.append(f"network request {request.resource_type} {request.url}")
+                await route.abort("internetdisconnected")
+
+        await context.route("**/*", route)
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: problems.append(f"uncaught error: {str(exc)[:300]}"))
+        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text[:300]}")
+                if msg.type in ("error", "warning") else None)
+        page.on("requestfailed", lambda r: problems.append(f"missing file {r.url}") if r.url.startswith("file://")
+                else None)
+        await page.goto(html.as_uri(), wait_until="load")
+        await page.wait_for_function("() => window.everybyte && document.querySelector('#eb-calculator')")
+        results = await page.evaluate(RUN_JS, all_cases)
+        problems += await exercise_ui(page)
+        await browser.close()
+    return results, problems
+
+
+async def exercise_ui(page) -> list[str]:
+    """Use the form once by keyboard: a preset, the workload, a card; the bar and the verdict must show."""
+    problems = []
+    await page.focus("#eb-preset")
+    await page.keyboard.press("Home")  # the first preset, then down to gpt2-medium
+    target = "gpt2-medium"
+    names = await page.eval_on_selector("#eb-preset", "s => [...s.options].map(o => o.value)")
+    for _ in range(names.index(target)):
+        await page.keyboard.press("ArrowDown")
+    for selector, value in (("#eb-batch", "4"), ("#eb-seq", "1024")):
+        await page.focus(selector)
+        await page.keyboard.press("Control+A")
+        await page.keyboard.type(value)
+    await page.focus("#eb-card")
+    await page.keyboard.press("Home")
+    await page.keyboard.press("Tab")  # leaving a field updates the result
+    await page.wait_for_timeout(100)
+    state = await page.evaluate("""() => ({
+        bars: document.querySelectorAll('#eb-bar svg rect[data-key]').length,
+        labels: [...document.querySelectorAll('#eb-legend li')].map(li => li.textContent),
+        verdict: document.querySelector('#eb-verdict').textContent,
+        model: document.querySelector('#eb-summary').textContent,
+    })""")
+    expected = cli.main  # noqa: F841 (the numbers themselves are compared through the API above)
+    if state["bars"] < 3:
+        problems.append(f"UI: the bar has {state['bars']} parts, expected weights, gradients, optimizer states, ...")
+    if not any("gradients" in label for label in state["labels"]):
+        problems.append(f"UI: no gradients in the legend: {state['labels']}")
+    if "fits" not in state["verdict"]:
+        problems.append(f"UI: no fit verdict: {state['verdict']!r}")
+    if "gpt2-medium" not in state["model"]:
+        problems.append(f"UI: the summary does not name gpt2-medium: {state['model']!r}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("html", nargs="?", default="_build/html")
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("CALCULATOR_SEED", "20251202")))
+    parser.add_argument("--cases", type=int, default=240)
+    parser.add_argument("--node", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        all_cases = cases(args.seed, args.cases, Path(tmp))
+    missing = set(families.FAMILIES) - families_covered(all_cases)
+    problems = [f"no case of the family {name}" for name in sorted(missing)]
+    prepared = time.monotonic()
+    if args.node:
+        results, page_problems = run_node(all_cases), []
+    else:
+        html = Path(args.html) / "calculator.html"
+        if not html.is_file():
+            print(f"calculator check: {html} is missing (build the book first)", file=sys.stderr)
+            return 1
+        results, page_problems = asyncio.run(run_page(html, all_cases))
+    problems += compare(all_cases, results) + page_problems
+    n_ok = sum("ok" in c["expect"] for c in all_cases)
+    summary = (f"calculator check (seed {args.seed}): {len(all_cases)} cases ({n_ok} answers, "
+               f"{len(all_cases) - n_ok} errors), {len(families_covered(all_cases))} families; Python "
+               f"{prepared - started:.1f} s, {'node' if args.node else 'page'} {time.monotonic() - prepared:.1f} s")
+    if problems:
+        print(summary, file=sys.stderr)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s); rerun with --seed {args.seed}", file=sys.stderr)
+        return 1
+    print(summary + ": all equal")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
