@@ -50,7 +50,12 @@
     if (!Number.isFinite(x)) throw new TypeError("cannot convert float infinity to integer");
     return BigInt(Math.trunc(x));
   };
-  const times = (n, kind) => { const c = Number(n); if (c > 2 ** 24) throw new RangeError("too large"); return Array(c).fill(kind); };
+  // (kind,) * n: Python cannot index beyond 2**63 - 1 (OverflowError, a defect report), nor hold a huge tuple.
+  const times = (n, kind) => {
+    if (n > 2n ** 63n - 1n) throw new TypeError("OverflowError: cannot fit 'int' into an index-sized integer");
+    if (n > 2n ** 24n) throw new RangeError("too large");
+    return Array(Number(n)).fill(kind);
+  };
   const floorDiv = (a, b) => { const q = a / b; return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q; };
   const mod = (a, b) => a - floorDiv(a, b) * b;
   const fmtInt = (n) => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
