@@ -372,7 +372,13 @@
         const multiplier = inputs.block_ffn_dim_multiplier;
         if (multiplier !== null) {
           const multiple = _integer("block_multiple_of", inputs.block_multiple_of);
-          width = isInt(multiplier) ? multiplier * width : truncInt(fnum(multiplier) * Number(width));
+          if (typeof multiplier === "string") {  // Python repeats the string, and int() refuses it
+            const repeated = multiplier.repeat(Number(width));
+            if (!/^\s*[+-]?\d+\s*$/.test(repeated)) fail(`invalid literal for int() with base 10: ${repr(repeated)}`);
+            width = BigInt(repeated.trim());
+          } else if (typeof multiplier === "boolean" || isInt(multiplier)) width = num(multiplier) * width;
+          else if (multiplier instanceof PyFloat) width = truncInt(multiplier.value * Number(width));
+          else throw new TypeError(`unsupported operand type(s) for *: '${typeName(multiplier)}' and 'int'`);
           width = multiple * floorDiv(width + multiple - 1n, multiple);
         }
       }
@@ -747,14 +753,14 @@
     return D.DTYPE_BITS[dtype] / 8n;
   }
 
-  function makeSetup({ dtype, attention, device, optimizer }) {
+  function makeSetup({ dtype, attention, device, optimizer, gpu = D.COMPUTE_DEFAULTS.gpu }) {
     check.choice("dtype", dtype, D.COMPUTE_DTYPES);
     check.choice("attention", attention, D.ATTENTIONS);
     check.choice("device", device, D.DEVICES);
     check.choice("optimizer", optimizer, keys(D.OPTIMIZERS));
-    const card = D.ACCELERATORS[D.COMPUTE_DEFAULTS.gpu];
+    const card = D.ACCELERATORS[gpu];
     if (!has(card.peak_flops, dtype)) {
-      fail(`gpu ${D.COMPUTE_DEFAULTS.gpu} has no ${dtype} peak in the table; it lists ${keys(card.peak_flops).join(", ")}`);
+      fail(`gpu ${gpu} has no ${dtype} peak in the table; it lists ${keys(card.peak_flops).join(", ")}`);
     }
     return { dtype, attention, device, optimizer, parallel: D.PARALLEL_DEFAULTS, compute: D.COMPUTE_DEFAULTS,
              serving: null, lora: null };
@@ -1027,52 +1033,353 @@
     });
   }
 
-  const COMMANDS = ["memory"];
+  // argparse, as the command line builds it (everybyte_data.js holds each command's options, from its parser).
+  function cliFraction(command, flag, name, text) {
+    const stripped = text.trim();
+    const numeric = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+    let value;
+    if (numeric.test(stripped)) value = Number(stripped.replace(/_/g, ""));
+    else if (/^[+-]?(?:inf|infinity)$/i.test(stripped)) value = stripped.startsWith("-") ? -Infinity : Infinity;
+    else if (/^[+-]?nan$/i.test(stripped)) value = NaN;
+    else fail(`${PROG} ${command}: argument ${flag}: ${name} must be a number like 0.4, got ${repr(text.slice(0, 40))}`);
+    if (!(0 < value && value <= 1)) {
+      fail(`${PROG} ${command}: argument ${flag}: ${name} must be a fraction with 0 < ${name} <= 1 (0.4 is 40 %), got ${repr(text)}`);
+    }
+    return new PyFloat(value);
+  }
+
+  function parse_size(text, name = "size") {
+    if (typeof text !== "string") fail(`${name} must be text like 80GiB or 24GB, got ${typeName(text)}`);
+    const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$/.exec(text);
+    if (!m || !(m[2] === "" || has(D.UNITS, m[2]))) {
+      fail(`${name} must be a number and a unit (${keys(D.UNITS).join(", ")}), like 80GiB or 24GB; got ${repr(text)}`);
+    }
+    const [whole, fraction = ""] = m[1].split(".");
+    const value = (BigInt(whole + fraction) * D.UNITS[m[2] || "B"]) / 10n ** BigInt(fraction.length);
+    if (BigInt(whole + fraction) === 0n) fail(`${name} must be more than 0 bytes, got ${repr(text)}`);
+    return value;
+  }
+
+  function parseArguments(command, options) {
+    const spec = D.COMMANDS[command];
+    const args = {};
+    for (const [dest, , fallback] of spec) args[dest] = fallback;
+    for (const [key, value] of Object.entries(options)) {
+      const row = spec.find((r) => r[0] === key);
+      if (!row || value === undefined || value === null) continue;
+      const [dest, flag, , , kind, name] = row;
+      const text = String(value);
+      const where = `${PROG} ${command}: argument ${flag}: `;
+      if (kind === "int") args[dest] = cliInteger(command, flag, name, text);
+      else if (kind === "fraction") args[dest] = cliFraction(command, flag, name, text);
+      else if (kind === "zero") {
+        if (!["0", "1", "2", "3"].includes(text.trim())) fail(`${where}zero must be one of 0, 1, 2, 3; got ${repr(text.slice(0, 40))}`);
+        args[dest] = BigInt(text.trim());
+      } else if (kind === "size") {
+        try { args[dest] = parse_size(text, "gpu-memory"); } catch (e) { fail(where + e.message); }
+      } else if (kind === "true") { if (value === true) args[dest] = true; }
+      else if (kind === "false") { if (value === false) args[dest] = false; }
+      else args[dest] = text;
+    }
+    const missing = spec.filter(([dest, , , required]) => required && (options[dest] === undefined || options[dest] === null));
+    if (missing.length) fail(`${PROG} ${command}: the following arguments are required: ${missing.map((r) => r[1]).join(", ")}`);
+    return args;
+  }
+
+  function why_missing(est, key) {
+    if (key in est.bytes) return null;
+    if (!(key in est.info)) return est.activations_note;
+    const family = est.config.family.name;
+    for (const [note, seed] of [[est.kv_cache_note, _kv_keys(keys(est.info))], [est.linears_note, _linear_keys(keys(est.info))]]) {
+      if (note) {
+        const withheld = _withheld(family, seed);
+        for (const k of D.KEPT) withheld.delete(k);
+        if (withheld.has(key)) return note;
+      }
+    }
+    return est.activations_note;
+  }
+
+  const setupOf = (args, extra = {}) => {
+    const d = D.SETUP_DEFAULTS;
+    return { ...makeSetup({ dtype: args.dtype ?? d.dtype, attention: args.attention ?? d.attention,
+                            device: args.device ?? d.device, optimizer: args.optimizer ?? d.optimizer,
+                            gpu: (extra.compute || D.COMPUTE_DEFAULTS).gpu }), ...extra };
+  };
+  const setupFields = (setup) => ({ dtype: setup.dtype, attention: setup.attention, device: setup.device,
+                                    optimizer: setup.optimizer });
+
+  function memoryCommand(cfg, args) {
+    const setup = setupOf(args);
+    const est = estimate(cfg, { batch: args.batch, seq: args.seq }, setup);
+    const moments = under(est, "training_peak");
+    const out = {
+      model: cfg.name, model_type: cfg.model_type, batch: args.batch, seq: args.seq, ...setupFields(setup),
+      parameters: est.at("parameters"), weights: est.at("weights"), weights_by_dtype: under(est, "weights_by_dtype"),
+      kv_cache: est.get("kv_cache"), kv_cache_note: est.kv_cache_note,
+      training_state: under(est, "training", (k) => est.info[k].tags.includes("state")),
+      activations: est.get("activations"), training_peak: est.get("training_peak"),
+      training_peak_moments: keys(moments).length ? moments : null, note: est.activations_note,
+    };
+    if (args.article) out.article = under(est, "article");
+    return out;
+  }
+
+  // everybyte.knobs.Serving
+  function makeServing(s) {
+    check.choice("weights", s.weights, ["auto", ...keys(D.WEIGHT_FORMATS)]);
+    check.choice("kv_dtype", s.kv_dtype, D.KV_DTYPES);
+    check.positive_int("kv_group_size", s.kv_group_size);
+    check.positive_int("kv_residual", s.kv_residual);
+    check.choice("cache", s.cache, D.CACHE_KINDS);
+    if (s.max_cache_len !== null) check.positive_int("max_cache_len", s.max_cache_len);
+    check.positive_int("block_size", s.block_size);
+    if (has(D.KV_QUANTIZED_BITS, s.kv_dtype) && s.cache !== "dynamic") {
+      fail(`kv_dtype ${s.kv_dtype} is transformers' QuantizedCache, which grows like the dynamic cache; it cannot be ` +
+           `combined with cache=${repr(s.cache)}`);
+    }
+    return s;
+  }
+
+  function serveEstimate(cfg, setup, batch, context) {
+    const serving = setup.serving;
+    if ((serving.kv_dtype === "int4" || serving.kv_dtype === "int2") &&
+        (cfg.kv_heads * context * cfg.head_width) % serving.kv_group_size) {
+      fail(`kv_group_size must divide h_kv * S * d_head = ${fmtInt(cfg.kv_heads * context * cfg.head_width)} ` +
+           `(QuantizedCache groups each sequence's keys); got ${serving.kv_group_size}`);
+    }
+    if (serving.cache === "static" && serving.max_cache_len !== null && serving.max_cache_len < context) {
+      fail(`max_cache_len must be at least the context (${fmtInt(context)}); got ${fmtInt(serving.max_cache_len)}`);
+    }
+    return estimate(cfg, { batch, seq: context }, setup);
+  }
+
+  function largest(fits, start) {
+    if (!fits(1n)) return 0n;
+    let low = 1n, high = start > 2n ? start : 2n;
+    while (fits(high)) {
+      low = high; high = 2n * high;
+      if (high > 2n ** 80n) return low;
+    }
+    while (high - low > 1n) {
+      const middle = (low + high) / 2n;
+      if (fits(middle)) low = middle; else high = middle;
+    }
+    return low;
+  }
+
+  function serveCommand(cfg, args) {
+    const serving = makeServing({ weights: args.weights, kv_dtype: args.kv_dtype, kv_group_size: args.kv_group_size,
+                                  kv_residual: args.kv_residual, cache: args.cache, max_cache_len: args.max_cache_len,
+                                  block_size: args.block_size });
+    const setup = setupOf({ dtype: args.dtype, attention: args.attention }, { serving });
+    const est = serveEstimate(cfg, setup, args.batch, args.context);
+    const out = { model: cfg.name, model_type: cfg.model_type, batch: args.batch, context: args.context,
+                  dtype: args.dtype, attention: args.attention, weights_format: args.weights, kv_dtype: args.kv_dtype,
+                  cache: args.cache, weights: est.at("serving/weights"), kv_cache: est.get("kv_cache"),
+                  kv_cache_per_token: est.get("kv_cache/per_token"), activations: est.get("serving/working_memory"),
+                  total: est.get("serving/peak") };
+    const missing = [["KV cache", "kv_cache"], ["working memory", "serving/working_memory"]]
+      .filter(([, key]) => !(key in est.bytes)).map(([what, key]) => [what, why_missing(est, key)]);
+    if (missing.length) out.note = missing.map(([what, why]) => `${what}: not available (${why})`).join("; ");
+    if (args.gpu_memory !== null) {
+      const capacity = parse_size(args.gpu_memory, "gpu-memory");
+      if (out.total === null) {
+        fail(`gpu-memory: the serving peak of ${cfg.name} is not available, so no fit is computed; ${missing[missing.length - 1][1]}`);
+      }
+      const fits = (batch, context) => {
+        try {
+          return serveEstimate(cfg, setup, batch, context).at("serving/peak") <= capacity;
+        } catch (error) {
+          if (error instanceof ValueError) return false;
+          throw error;
+        }
+      };
+      out.gpu_memory = capacity;
+      out.max_batch = largest((b) => fits(b, args.context), args.batch);
+      out.max_context = largest((c) => fits(args.batch, c), args.context);
+    }
+    return out;
+  }
+
+  // everybyte.knobs.LoRA
+  function makeLoRA({ rank, targets, dora, quant, paged }) {
+    check.positive_int("rank", rank);
+    const given = targets;
+    if (typeof targets === "string") targets = targets.split(",").map((t) => t.trim());
+    if (!isList(targets) || !targets.length || !targets.every((t) => typeof t === "string" && t)) {
+      fail(`targets must be module names like q_proj,v_proj or all-linear; got ${repr(given)}`);
+    }
+    const known = [...new Set([...Object.values(D.LORA_MODULES).flatMap((m) => keys(m)), "all-linear"])].sort();
+    for (const target of targets) check.choice("targets", target, known);
+    if (targets.includes("all-linear") && targets.length > 1) fail("targets: all-linear stands alone; got " + targets.join(","));
+    check.boolean("dora", dora);
+    if (quant !== null) check.choice("quant", quant, ["nf4"]);
+    check.boolean("paged", paged);
+    return { rank, targets, dora, quant, paged };
+  }
+
+  function finetuneCommand(cfg, args) {
+    const lora = makeLoRA({ rank: args.lora_rank, targets: args.lora_targets, dora: args.dora, quant: args.quant,
+                            paged: args.paged });
+    const setup = setupOf({ dtype: args.dtype, attention: args.attention, optimizer: args.optimizer }, { lora });
+    const est = estimate(cfg, { batch: args.batch, seq: args.seq }, setup);
+    return { model: cfg.name, model_type: cfg.model_type, lora_rank: args.lora_rank, lora_targets: lora.targets.slice(),
+             dora: args.dora, quant: args.quant, batch: args.batch, seq: args.seq, dtype: args.dtype,
+             trainable_parameters: est.at("lora/trainable_parameters"),
+             all_parameters: est.at("parameters") + est.at("lora/trainable_parameters"),
+             base_weights: est.at("finetuning/base_weights"), adapter_weights: est.at("finetuning/adapter_weights"),
+             adapter_gradients: est.at("finetuning/adapter_gradients"),
+             optimizer_states: est.at("finetuning/optimizer_states"),
+             paged_optimizer_states: est.at("finetuning/paged_optimizer_states"),
+             activations: est.get("finetuning/activations"), peak: est.get("finetuning/step_peak"),
+             note: est.activations_note };
+  }
+
+  // everybyte.options.Parallelism and everybyte.ranks
+  const PARALLEL_FIELDS = keys(D.PARALLEL_DEFAULTS);
+  function makeParallel(p) {
+    for (const name of ["dp", "tp", "cp", "pp", "virtual", "ep", "microbatches"]) check.positive_int(name, p[name]);
+    check.non_negative_int("zero", p.zero);
+    if (p.zero > 3n) fail(`zero must be one of 0, 1, 2, 3 (the ZeRO stage); got ${p.zero}`);
+    for (const name of ["sp", "offload", "reshard"]) check.boolean(name, p[name]);
+    check.choice("recompute", p.recompute, D.RECOMPUTE);
+    check.choice("schedule", p.schedule, D.SCHEDULES);
+    check.choice("param_dtype", p.param_dtype, D.PARAM_DTYPES);
+    if (p.virtual > 1n && p.schedule !== "interleaved") fail(`virtual must be 1 unless schedule is 'interleaved'; got virtual=${p.virtual}`);
+    if (p.dp % p.ep) fail(`ep must divide dp (experts are sharded over data-parallel devices); got ep=${p.ep}, dp=${p.dp}`);
+    check.non_negative_int("rank", p.rank);
+    const world = p.dp * p.tp * p.cp * p.pp;
+    if (p.rank >= world) fail(`rank must be below the number of devices dp*tp*cp*pp=${world}; got ${p.rank}`);
+    return { ...p, world };
+  }
+
+  function layout_problem(config, workload, p) {
+    const { tp, pp } = p;
+    if (tp > 1n) {
+      for (const [name, size] of [["n_heads", config.n_heads], ["n_kv_heads", config.kv_heads], ["d_ff", config.d_ff]]) {
+        if (size % tp) return `tp must divide ${name}=${size} (tensor parallelism splits whole heads and columns); got tp=${tp}`;
+      }
+    }
+    const chunks = pp * p.virtual;
+    if (config.n_layers % chunks) {
+      return `${p.virtual === 1n ? "pp" : "pp * virtual"}=${chunks} must divide n_layers=${config.n_layers} (every stage holds as many layers)`;
+    }
+    if (p.schedule === "interleaved" && (pp === 1n || p.microbatches % pp)) {
+      return `the interleaved schedule needs pp > 1 and microbatches a multiple of pp; got pp=${pp}, microbatches=${p.microbatches}`;
+    }
+    if (p.ep > 1n && config.n_experts % p.ep) return `ep must divide n_experts=${config.n_experts}; got ep=${p.ep}`;
+    if (workload.seq % p.cp) return `cp must divide seq=${workload.seq}; got cp=${p.cp}`;
+    return null;
+  }
+
+  function device_estimates(config, workload, setup) {
+    const p = setup.parallel;
+    const problem = layout_problem(config, workload, p);
+    if (problem) fail(problem);
+    const byPosition = new Map();
+    const out = [];
+    for (let rank = 0n; rank < p.world; rank++) {
+      const inner = rank / (p.tp * p.cp);
+      const [i_dp, i_pp] = [inner % p.dp, inner / p.dp];
+      const position = `${i_dp},${i_pp}`;
+      if (!byPosition.has(position)) {
+        byPosition.set(position, estimate(config, workload, { ...setup, parallel: makeParallel({ ...p, rank }) }));
+      }
+      out.push({ rank, data_parallel_rank: i_dp, stage: i_pp, estimate: byPosition.get(position) });
+      if (out.length > 2 ** 20) throw new RangeError("too many devices");
+    }
+    return out;
+  }
+  const reported = (d) => Object.fromEntries(Object.entries(D.REPORTED).map(([name, key]) => [name, d.estimate.at(key)]));
+  const maxPeak = (devices) => devices.map((d) => d.estimate.at("parallel/peak")).reduce((a, b) => (b > a ? b : a));
+
+  function largest_batch(config, workload, setup, memory, limit = 2n ** 40n) {
+    check.positive_int("memory", memory);
+    const fits = (batch) => maxPeak(device_estimates(config, { batch, seq: workload.seq }, setup)) <= memory;
+    if (!fits(1n)) return 0n;
+    let low = 1n, high = 2n;
+    while (high <= limit && fits(high)) { low = high; high = 2n * high; }
+    if (high > limit) return low;
+    while (high - low > 1n) {
+      const middle = (low + high) / 2n;
+      if (fits(middle)) low = middle; else high = middle;
+    }
+    return low;
+  }
+
+  function trainCommand(cfg, args) {
+    const workload = { batch: args.batch, seq: args.seq };
+    let setup = setupOf(args);
+    const fields = {};
+    for (const name of PARALLEL_FIELDS) fields[name] = name in args ? args[name] : D.PARALLEL_DEFAULTS[name];
+    const parallel = makeParallel(fields);
+    setup = { ...setup, parallel };
+    const probe = estimate(cfg, workload, setup);
+    if (probe.activations_note !== null) fail(probe.activations_note);
+    const devices = device_estimates(cfg, workload, setup);
+    const peak = maxPeak(devices);
+    const ranks = devices.map((d) => ({ rank: d.rank, data_parallel_rank: d.data_parallel_rank, stage: d.stage,
+                                        ...reported(d),
+                                        offloaded_optimizer_states: d.estimate.at("parallel/offloaded_optimizer_states") }));
+    const layout = {};
+    for (const name of PARALLEL_FIELDS) if (name !== "rank") layout[name] = parallel[name];
+    const out = { model: cfg.name, model_type: cfg.model_type, batch: workload.batch, seq: workload.seq,
+                  ...setupFields(setup), parallel: layout, devices: parallel.world, parameters_total: probe.at("parameters"),
+                  peak, ranks };
+    if (args.gpu_memory !== null) {
+      Object.assign(out, { gpu_memory: args.gpu_memory, fits: peak <= args.gpu_memory,
+                           largest_microbatch: largest_batch(cfg, workload, setup, args.gpu_memory) });
+    }
+    return out;
+  }
+
+  // everybyte.options.Compute
+  function roundHalfEven(x) {
+    const r = Math.round(x);
+    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  }
+  function timeCommand(cfg, args) {
+    if (!has(D.ACCELERATORS, args.gpu)) fail(`gpu must be one of ${keys(D.ACCELERATORS).join(", ")}; got ${repr(args.gpu)}`);
+    check.positive_int("devices", args.devices);
+    const tokens = check.non_negative_int("tokens", or(args.tokens, 0n));
+    const mfu = args.mfu;
+    if (!(mfu.value > 0 && mfu.value <= 1)) fail(`mfu must be a fraction with 0 < mfu <= 1 (0.4 is 40 %), got ${repr(mfu)}`);
+    if (Math.abs(mfu.value * 10000 - roundHalfEven(mfu.value * 10000)) > 1e-9) {
+      fail(`mfu must have at most four decimals (basis points), got ${repr(mfu)}`);
+    }
+    const compute = { gpu: args.gpu, devices: args.devices, mfu: new PyFloat(mfu.value), tokens };
+    const setup = setupOf({ dtype: args.dtype, attention: args.attention, device: "cuda" }, { compute });
+    const est = estimate(cfg, { batch: args.batch, seq: args.seq }, setup);
+    const out = { model: cfg.name, model_type: cfg.model_type, batch: args.batch, seq: args.seq, dtype: args.dtype,
+                  gpu: args.gpu, devices: args.devices, mfu: args.mfu, tokens: est.values.D_train,
+                  parameters: est.at("parameters"), parameters_active: est.at("parameters_active") };
+    for (const [k, v] of est.under("compute")) out[k.slice("compute/".length)] = v;
+    return out;
+  }
+
+  const RUN = { memory: memoryCommand, serve: serveCommand, finetune: finetuneCommand, train: trainCommand,
+                time: timeCommand };
+  const COMMANDS = keys(RUN);
 
   function estimateApi(text, options = {}) {
     return guard(() => {
-      const command = options.command || "memory";
-      if (!COMMANDS.includes(command)) {
-        fail(`command must be one of ${COMMANDS.join(", ")} in this calculator; got ${repr(command)}`);
-      }
-      const missing = ["batch", "seq"].filter((k) => options[k] === undefined || options[k] === null);
-      for (const [flag, name] of [["--batch", "batch"], ["--seq", "seq"]]) {
-        if (!missing.includes(name)) options = { ...options, [name]: cliInteger(command, flag, name, options[name]) };
-      }
-      if (missing.length) fail(`${PROG} ${command}: the following arguments are required: ${missing.map((m) => "--" + m).join(", ")}`);
-      const cfg = source(text, options);
-      const d = D.SETUP_DEFAULTS;
-      const setup = makeSetup({ dtype: options.dtype ?? d.dtype, attention: options.attention ?? d.attention,
-                                device: options.device ?? d.device, optimizer: options.optimizer ?? d.optimizer });
-      const est = estimate(cfg, { batch: options.batch, seq: options.seq }, setup);
-      const moments = under(est, "training_peak");
-      const out = {
-        model: cfg.name, model_type: cfg.model_type, batch: options.batch, seq: options.seq,
-        dtype: setup.dtype, attention: setup.attention, device: setup.device, optimizer: setup.optimizer,
-        parameters: est.at("parameters"), weights: est.at("weights"),
-        weights_by_dtype: under(est, "weights_by_dtype"),
-        kv_cache: est.get("kv_cache"), kv_cache_note: est.kv_cache_note,
-        training_state: under(est, "training", (k) => est.info[k].tags.includes("state")),
-        activations: est.get("activations"), training_peak: est.get("training_peak"),
-        training_peak_moments: keys(moments).length ? moments : null,
-        note: est.activations_note,
-      };
-      if (options.article) out.article = under(est, "article");
-      return out;
+      const command = options.command === undefined ? "memory" : options.command;
+      if (!COMMANDS.includes(command)) fail(`command must be one of ${COMMANDS.join(", ")}; got ${repr(command)}`);
+      const args = parseArguments(command, options);
+      const cfg = source(text, { ...options, untied: args.untied });
+      return RUN[command](cfg, args);
     });
   }
 
-  // Labels of the terms of an estimate (for the page's bar), and the estimate itself.
+  // What the page needs besides the command line's objects: the config as read, and its family's terms
+  // ([key, label, unit, tags, section, needs a run, refs], from everybyte_terms.js) by key.
   function terms(text, options = {}) {
     return guard(() => {
       const cfg = source(text, options);
-      const d = D.SETUP_DEFAULTS;
-      const setup = makeSetup({ dtype: options.dtype ?? d.dtype, attention: options.attention ?? d.attention,
-                                device: options.device ?? d.device, optimizer: options.optimizer ?? d.optimizer });
-      const est = estimate(cfg, { batch: cliInteger("memory", "--batch", "batch", options.batch),
-                                  seq: cliInteger("memory", "--seq", "seq", options.seq) }, setup);
-      return { config: cfg, bytes: est.bytes, info: est.info, notes: { activations: est.activations_note,
-               kv_cache: est.kv_cache_note, linears: est.linears_note } };
+      const info = {};
+      for (const t of infos(cfg.family.name)) info[t[0]] = { key: t[0], label: t[1], unit: t[2], tags: t[3] };
+      return { config: cfg, family: cfg.family.name, info, linears_note: linears_unavailable(cfg) };
     });
   }
 

@@ -48,9 +48,44 @@ def _js(value) -> str:
     raise ValueError(f"cannot export {type(value).__name__} {value!r}")
 
 
+def _commands() -> dict:
+    """The command line's options of each command the calculator runs, from its own parser.
+
+    ``{command: [[dest, flag, default, required, kind, name], ...]}`` in the parser's order; ``kind`` is
+    ``int``, ``fraction`` (with the ``name`` its message uses), ``zero``, ``size``, ``str``, ``true``
+    (``store_true``) or ``false`` (``store_false``).  The model given by its sizes (``--d-model``, ...) is
+    left out: the calculator takes a config or a preset.
+    """
+    import argparse
+
+    from . import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    out = {}
+    for command in ("params", "memory", "serve", "finetune", "train", "time"):
+        rows = []
+        for action in sub.choices[command]._actions:
+            if action.dest in ("help", "source", "json", *cli._SIZES):
+                continue
+            kind, name, kind_of = "str", None, action.type
+            if isinstance(action, argparse._StoreTrueAction):
+                kind = "true"
+            elif isinstance(action, argparse._StoreFalseAction):
+                kind = "false"
+            elif kind_of is not None:
+                kind = {"_integer": "int", "_fraction": "fraction", "_zero": "zero", "_size": "size"}[
+                    kind_of.__qualname__.split(".")[0]]
+                if kind_of.__closure__:
+                    name = kind_of.__closure__[0].cell_contents
+            rows.append([action.dest, action.option_strings[0], action.default, action.required, kind, name])
+        out[command] = rows
+    return out
+
+
 def data() -> dict:
     """Every table the calculator reads, by name."""
-    from . import cli, config, families, hf, hardware, knobs, options, pipeline, presets
+    from . import cli, config, families, hf, hardware, knobs, options, pipeline, presets, ranks, units
 
     model_types = {}
     for name, entry in families.MODEL_TYPES.items():
@@ -119,7 +154,10 @@ def data() -> dict:
         "LINEAR_FAMILIES": pipeline.LINEAR_FAMILIES,
         "LINEAR_PREFIXES": pipeline._LINEAR_PREFIXES,
         "KEPT": pipeline._KEPT,
+        "REPORTED": ranks.REPORTED,
         "MAX_DIGITS": cli.MAX_DIGITS,
+        "COMMANDS": _commands(),
+        "UNITS": units.UNITS,
     }
 
 

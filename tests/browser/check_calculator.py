@@ -40,7 +40,7 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "src"))
 
-from everybyte import cli, families, options, presets  # noqa: E402
+from everybyte import calcdata, cli, families, knobs, options, pipeline, presets  # noqa: E402
 from zoo_cases import ODD  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -106,16 +106,100 @@ def workload(rng: random.Random) -> dict:
             "article": rng.random() < 0.2}
 
 
+OPTIONS = calcdata._commands()
+
+
+def serve_options(rng: random.Random) -> dict:
+    out = {"command": "serve", "batch": rng.choice([1, 2, 4, rng.randint(1, 512)]),
+           "context": rng.choice([1, 64, 4096, rng.randint(1, 100_000)])}
+    for key, values in (("dtype", options.COMPUTE_DTYPES), ("attention", options.ATTENTIONS),
+                        ("weights", ["auto", "auto", *knobs.WEIGHT_FORMATS]), ("kv_dtype", knobs.KV_DTYPES),
+                        ("cache", knobs.CACHE_KINDS)):
+        if rng.random() < 0.7:
+            out[key] = rng.choice(list(values))
+    if rng.random() < 0.3:
+        out["kv_group_size"] = rng.choice([16, 32, 64, 128, 7])
+    if rng.random() < 0.2:
+        out["max_cache_len"] = rng.choice([out["context"], out["context"] * 2, 8])
+    if rng.random() < 0.2:
+        out["block_size"] = rng.choice([8, 16, 32])
+    if rng.random() < 0.4:
+        out["gpu_memory"] = rng.choice(["24GiB", "80GB", "1GB", "12.5 GiB", "100MB"])
+    return out
+
+
+def finetune_options(rng: random.Random, family: str) -> dict:
+    modules = list(knobs.LORA_MODULES.get(family, knobs.LORA_MODULES["llama"]))
+    targets = rng.choice(["all-linear", ",".join(rng.sample(modules, rng.randint(1, len(modules))))])
+    out = {"command": "finetune", "lora_rank": rng.choice([1, 4, 8, 16, 64]), "lora_targets": targets,
+           "batch": rng.choice([1, 2, 4]), "seq": rng.choice([16, 128, 512])}
+    for key in ("dora", "paged"):
+        if rng.random() < 0.3:
+            out[key] = True
+    if rng.random() < 0.3:
+        out["quant"] = "nf4"
+    for key, values in (("dtype", options.COMPUTE_DTYPES), ("attention", options.ATTENTIONS),
+                        ("optimizer", list(options.OPTIMIZERS))):
+        if rng.random() < 0.6:
+            out[key] = rng.choice(values)
+    return out
+
+
+def train_options(rng: random.Random, layers: int) -> dict:
+    out = {"command": "train", "batch": rng.choice([1, 2, 4]), "seq": rng.choice([16, 64, 256]),
+           "dtype": rng.choice(options.COMPUTE_DTYPES), "attention": rng.choice(options.ATTENTIONS)}
+    out["dp"] = rng.choice([1, 1, 2, 4])
+    out["zero"] = rng.choice([0, 1, 2, 3])
+    if rng.random() < 0.4:
+        out["tp"] = rng.choice([1, 2, 3])
+    if rng.random() < 0.4:
+        out["pp"] = rng.choice([d for d in (1, 2, 3) if layers % d == 0] or [1])
+    if rng.random() < 0.2:
+        out["sp"] = True
+    if rng.random() < 0.2:
+        out["cp"] = rng.choice([1, 2])
+    out["recompute"] = rng.choice(list(options.RECOMPUTE))
+    if rng.random() < 0.3:
+        out["microbatches"] = rng.choice([1, 2, 4])
+    if rng.random() < 0.2:
+        out["offload"] = True
+    if rng.random() < 0.2:
+        out["reshard"] = False
+    if rng.random() < 0.2:
+        out["param_dtype"] = "bf16"
+    if rng.random() < 0.4:
+        out["gpu_memory"] = rng.choice(["1GiB", "80GB", "100MB"])
+    return out
+
+
+def time_options(rng: random.Random) -> dict:
+    out = {"command": "time", "seq": rng.choice([1, 128, 4096, rng.randint(1, 10**6)]),
+           "batch": rng.choice([1, 8, 64]), "gpu": rng.choice(list(calcdata.data()["ACCELERATORS"])),
+           "dtype": rng.choice(["bf16", "fp16", "fp32"])}
+    if rng.random() < 0.5:
+        out["mfu"] = rng.choice([0.4, 0.5, 0.35, 1, 0.1234])
+    if rng.random() < 0.5:
+        out["tokens"] = rng.choice([10**9, 3 * 10**11, 1])
+    if rng.random() < 0.3:
+        out["devices"] = rng.choice([8, 1024])
+    return out
+
+
 def argv_of(kind: str, source: str, opts: dict) -> list[str]:
-    argv = [kind, source]
+    """The command line of a case: the options in their order, by the flags of the command's parser."""
+    command = opts.get("command", "memory") if kind == "memory" else kind
+    argv = [command, source]
+    rows = {row[0]: row for row in OPTIONS[command]}
     for key, value in opts.items():
-        if key in ("name", "path", "command"):
+        if key in ("name", "path", "command") or value is None:
             continue
-        if isinstance(value, bool):
-            if value:
-                argv.append("--" + key.replace("_", "-"))
+        flag, action = rows[key][1], rows[key][4]
+        if action == "true":
+            argv += [flag] if value is True else []
+        elif action == "false":
+            argv += [flag] if value is False else []
         else:
-            argv += ["--" + key.replace("_", "-"), str(value)]
+            argv += [flag, str(value)]
     return argv + ["--json"]
 
 
@@ -184,6 +268,25 @@ def cases(seed: int, n: int, tmp: Path) -> list[dict]:
     while len(out) < n:
         model_type, config = rng.choice(base)
         add(rng.choice(["params", "memory", "memory"]), json.dumps(redraw(rng, config)), workload(rng))
+    # the other commands: every family once (the families outside the layouts of chapters 15-17 are refused
+    # LoRA, quantized weights and tensor or pipeline parallelism with the package's note), then at random
+    chosen = {}
+    for model_type, config in base:
+        chosen.setdefault(families.MODEL_TYPES[model_type].family, []).append((model_type, config))
+    mapped = [(t, c) for t, c in base if families.MODEL_TYPES[t].family in pipeline.LINEAR_FAMILIES]
+    picks = [rng.choice(group) for group in chosen.values()]
+    picks += [rng.choice(mapped if rng.random() < 0.75 else base) for _ in range(max(0, n // 3))]
+    for i, (model_type, config) in enumerate(picks):
+        family = families.MODEL_TYPES[model_type].family
+        config = config if i < len(chosen) else redraw(rng, config)
+        layers = next((config[k] for k in _LAYER_KEYS if isinstance(config.get(k), int)), 2)
+        opts = rng.choice([serve_options(rng), finetune_options(rng, family), train_options(rng, layers),
+                           time_options(rng)])
+        add("memory", json.dumps(config), opts)
+    for name in presets.preset_names():
+        family = presets.preset(name).family.name
+        for opts in (serve_options(rng), finetune_options(rng, family), train_options(rng, 12), time_options(rng)):
+            add("memory", None, opts, source=name)
     for name in presets.preset_names():
         add("memory", None, workload(rng), source=name)
         add("params", None, {}, source=name)
