@@ -34,9 +34,9 @@
 
   function card() {
     const name = $("eb-card").value;
-    if (name === CUSTOM) return { label: `${$("eb-gib").value.trim()} GiB (custom)`, bytes: gibBytes($("eb-gib").value) };
+    if (name === CUSTOM) return { name, label: `${$("eb-gib").value.trim()} GiB (custom)`, bytes: gibBytes($("eb-gib").value) };
     const a = D.ACCELERATORS[name];
-    return { label: a.label, bytes: a.memory_bytes };
+    return { name, label: a.label, bytes: a.memory_bytes };
   }
 
   function bar(title, parts, total, capacity) {
@@ -66,7 +66,7 @@
       .forEach(([k, v]) => line.setAttribute(k, v));
     svg.appendChild(line);
     const text = document.createElementNS(svg.namespaceURI, "text");
-    Object.entries({ x: Math.min(cap, width - 4), y: height + 15, "text-anchor": "end", "font-size": 11 })
+    Object.entries({ x: cap < width / 2 ? cap + 3 : cap - 3, y: height + 15, "text-anchor": cap < width / 2 ? "start" : "end", "font-size": 11 })
       .forEach(([k, v]) => text.setAttribute(k, v));
     text.textContent = "card memory";
     svg.appendChild(text);
@@ -88,61 +88,124 @@
     });
   }
 
+  const sum = (parts) => parts.reduce((a, p) => a + p.bytes, 0n);
+  const part = (info, key, bytes, label) => ({ key, label: label || info[key].label, bytes });
+  const note = (text) => { const li = document.createElement("li"); li.textContent = text; $("eb-notes").appendChild(li); };
+
+  function options(command, target) {
+    const chosen = $("eb-preset").value;
+    const out = { command, batch: $("eb-batch").value, seq: $("eb-seq").value };
+    if (command === "memory" || command === "train") {
+      Object.assign(out, { dtype: $("eb-dtype").value, attention: $("eb-attention").value, device: $("eb-device").value,
+                           optimizer: $("eb-optimizer").value });
+    }
+    if (command === "train") {
+      Object.assign(out, { dp: $("eb-dp").value, zero: $("eb-zero").value, tp: $("eb-tp").value, pp: $("eb-pp").value,
+                           recompute: $("eb-recompute").value, gpu_memory: target.bytes.toString() });
+    }
+    if (command === "serve") {
+      delete out.seq;
+      Object.assign(out, { context: $("eb-seq").value, dtype: $("eb-serve-dtype").value, weights: $("eb-weights").value,
+                           kv_dtype: $("eb-kv-dtype").value, cache: $("eb-cache").value,
+                           gpu_memory: target.bytes.toString() });
+    }
+    if (command === "finetune") {
+      Object.assign(out, { dtype: $("eb-dtype").value, attention: $("eb-attention").value,
+                           optimizer: $("eb-optimizer").value, lora_rank: $("eb-lora-rank").value,
+                           lora_targets: $("eb-lora-targets").value, quant: $("eb-qlora").checked ? "nf4" : null,
+                           dora: $("eb-dora").checked });
+    }
+    if (command === "time") {
+      if (target.name === CUSTOM) throw new Error("time: pick a card from the list (its peak FLOP/s and bandwidth)");
+      Object.assign(out, { dtype: $("eb-dtype").value, attention: $("eb-attention").value, gpu: target.name,
+                       mfu: $("eb-mfu").value, tokens: $("eb-tokens").value.trim() || null });
+    }
+    return [chosen === PASTED ? $("eb-config").value : chosen, out];
+  }
+
+  // The stacked bars of each command: [title, parts, total], and the notes where the package withholds a number.
+  function bars(command, out, info) {
+    if (command === "memory") {
+      const parts = Object.entries(out.training_state).filter(([, v]) => v > 0n)
+        .map(([k, v]) => part(info, `training/${k}`, v));
+      let peak = sum(parts), title;
+      if (out.training_peak !== null) {
+        const [moment] = Object.entries(out.training_peak_moments).reduce((a, b) => (b[1] > a[1] ? b : a));
+        const at = info[`training_peak/${moment}`].label;
+        if (moment === "start_of_backward") parts.push(part(info, "activations", out.activations));
+        const rest = out.training_peak - sum(parts);
+        if (rest > 0n) parts.push(part(info, `training_peak/${moment}`, rest, `other tensors at the peak (${at})`));
+        peak = out.training_peak;
+        title = `training-step peak (at the ${at})`;
+      } else {
+        title = "training state (weights, gradients, optimizer states; no activations counted)";
+        note(`Activations and peak: not available (${out.note}).`);
+      }
+      const inference = [part(info, "weights", out.weights)];
+      if (out.kv_cache !== null) inference.push(part(info, "kv_cache", out.kv_cache));
+      else note(`KV cache: not available (${out.kv_cache_note}).`);
+      return [[title, parts, peak], ["inference: weights and KV cache", inference, sum(inference)]];
+    }
+    if (command === "train") {
+      const top = out.ranks.reduce((a, b) => (b.peak > a.peak ? b : a));
+      const parts = ["parameters", "gradients", "optimizer_states", "activations"]
+        .map((k) => part(info, `parallel/${k}`, top[k])).filter((p) => p.bytes > 0n);
+      const rest = top.peak - sum(parts);
+      if (rest > 0n) parts.push(part(info, "parallel/peak", rest, "other tensors at the peak"));
+      const extra = out.largest_microbatch !== undefined ? ` The largest micro-batch that fits: ${out.largest_microbatch}.` : "";
+      return [[`per-device peak of rank ${top.rank} of ${out.devices} (stage ${top.stage})`, parts, top.peak, extra]];
+    }
+    if (command === "serve") {
+      const parts = [part(info, "serving/weights", out.weights)];
+      if (out.kv_cache !== null) parts.push(part(info, "kv_cache", out.kv_cache));
+      if (out.activations !== null) parts.push(part(info, "serving/working_memory", out.activations));
+      if (out.note) note(`${out.note}.`);
+      const extra = out.max_batch !== undefined ? ` On this card: at most ${out.max_batch} sequence(s) of this context, ` +
+        `at most ${out.max_context} tokens for this batch.` : "";
+      return [[`serving peak${out.total === null ? " (weights and KV cache; no working memory counted)" : ""}`, parts,
+               out.total !== null ? out.total : sum(parts), extra]];
+    }
+    if (command === "finetune") {
+      const parts = ["base_weights", "adapter_weights", "adapter_gradients", "optimizer_states"]
+        .map((k) => part(info, `finetuning/${k}`, out[k])).filter((p) => p.bytes > 0n);
+      if (out.activations !== null) parts.push(part(info, "finetuning/activations", out.activations));
+      let total = sum(parts);
+      if (out.peak !== null) {
+        if (out.peak > total) parts.push(part(info, "finetuning/step_peak", out.peak - total, "other tensors at the peak"));
+        total = out.peak;
+      } else note(`Peak: not available (${out.note}).`);
+      return [[`fine-tuning step: ${fmtInt(out.trainable_parameters)} trainable parameters`, parts, total]];
+    }
+    return [];
+  }
+
   function update() {
     const error = $("eb-error");
-    const notes = $("eb-notes");
     error.hidden = true;
-    notes.replaceChildren();
+    $("eb-notes").replaceChildren();
+    const command = $("eb-command").value;
+    for (const el of document.querySelectorAll("#eb-form [data-commands]")) {
+      el.hidden = !el.getAttribute("data-commands").split(" ").includes(command);
+    }
     try {
-      const chosen = $("eb-preset").value;
-      const text = chosen === PASTED ? $("eb-config").value : chosen;
-      const options = { batch: $("eb-batch").value, seq: $("eb-seq").value, dtype: $("eb-dtype").value,
-                        attention: $("eb-attention").value, device: $("eb-device").value,
-                        optimizer: $("eb-optimizer").value };
-      const out = eb.estimate(text, options);
-      const detail = eb.terms(text, options);
-      const info = detail.info;
       const target = card();
-      $("eb-summary").textContent = `${out.model} (${out.model_type}): ${fmtInt(out.parameters)} parameters; ` +
-        `batch ${out.batch}, sequence ${out.seq}; ${out.dtype}, ${out.attention} attention, ${out.device}, ` +
-        `${D.OPTIMIZERS[out.optimizer].label}.`;
-
-      // Training: the state the step keeps, and the activations where the package counts them.
-      const state = Object.entries(out.training_state).filter(([, v]) => v > 0n)
-        .map(([k, v]) => ({ key: `training/${k}`, label: info[`training/${k}`].label, bytes: v }));
-      const parts = [...state];
-      let peak = state.reduce((a, p) => a + p.bytes, 0n);
-      let peakText;
-      if (out.training_peak !== null) {
-        const moments = Object.entries(out.training_peak_moments);
-        const [moment] = moments.reduce((a, b) => (b[1] > a[1] ? b : a));
-        if (moment === "start_of_backward") parts.push({ key: "activations", label: info.activations.label, bytes: out.activations });
-        const rest = out.training_peak - parts.reduce((a, p) => a + p.bytes, 0n);
-        if (rest > 0n) {
-          parts.push({ key: `training_peak/${moment}`, label: `other tensors at the peak (${info[`training_peak/${moment}`].label})`, bytes: rest });
-        }
-        peak = out.training_peak;
-        peakText = `training-step peak (at the ${info[`training_peak/${moment}`].label})`;
-      } else {
-        peakText = "training state (weights, gradients, optimizer states; no activations counted)";
+      const [text, opts] = options(command, target);
+      const out = eb.estimate(text, opts);
+      const { info } = eb.terms(text, opts);
+      $("eb-summary").textContent = `${out.model} (${out.model_type}), everybyte ${command}: batch ${out.batch}, ` +
+        `${command === "serve" ? `context ${out.context}` : `sequence ${out.seq}`}, ${out.dtype}.`;
+      const drawn = bars(command, out, info);
+      $("eb-bar").replaceChildren(...drawn.map(([title, parts, total]) => bar(title[0].toUpperCase() + title.slice(1), parts, total, target.bytes)));
+      $("eb-legend").replaceChildren(...drawn.flatMap(([, parts]) => legendItems(parts)));
+      $("eb-verdict").textContent = drawn.map(([title, , total, extra = ""]) => `${title[0].toUpperCase() + title.slice(1)}: ` +
+        `${bytesText(total)} ${total <= target.bytes ? "fits" : "does not fit"} in ${target.label} ` +
+        `(${bytesText(target.bytes)}).${extra}`).join(" ");
+      if (command === "time") {
+        $("eb-verdict").textContent = Object.entries(out).filter(([k]) => info[`compute/${k}`])
+          .map(([k, v]) => `${info[`compute/${k}`].label}: ${fmtInt(v)}`).join("; ") + ` (on ${target.label}).`;
       }
-      // Inference: the weights in the dtype and the KV cache of the workload.
-      const inference = [{ key: "weights", label: info.weights.label, bytes: out.weights }];
-      if (out.kv_cache !== null) inference.push({ key: "kv_cache", label: info.kv_cache.label, bytes: out.kv_cache });
-      const inferenceTotal = inference.reduce((a, p) => a + p.bytes, 0n);
-
-      $("eb-bar").replaceChildren(bar(`Training step: ${peakText}`, parts, peak, target.bytes),
-                                  bar("Inference: weights and KV cache", inference, inferenceTotal, target.bytes));
-      $("eb-legend").replaceChildren(...legendItems(parts), ...legendItems(inference));
-      const verdict = (what, n) => `${what} ${bytesText(n)} ${n <= target.bytes ? "fits" : "does not fit"} in ` +
-        `${target.label}: ${bytesText(target.bytes)}.`;
-      $("eb-verdict").textContent = `${verdict(peakText[0].toUpperCase() + peakText.slice(1), peak)} ` +
-        `${verdict("Inference (weights and KV cache)", inferenceTotal)}`;
-      for (const note of [out.note && `Activations and peak: not available (${out.note}).`,
-                          out.kv_cache_note && `KV cache: not available (${out.kv_cache_note}).`]) {
-        if (note) { const li = document.createElement("li"); li.textContent = note; notes.appendChild(li); }
-      }
-      $("eb-json").textContent = JSON.stringify(out, (k, v) => (typeof v === "bigint" ? Number.isSafeInteger(Number(v)) ? Number(v) : v.toString() : v), 2);
+      $("eb-json").textContent = JSON.stringify(out, (k, v) => (typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString())
+        : v instanceof window.pyjson.PyFloat ? v.value : v), 2);
     } catch (e) {
       error.textContent = e.message;
       error.hidden = false;
@@ -160,8 +223,17 @@
   fill($("eb-optimizer"), Object.keys(D.OPTIMIZERS), Object.values(D.OPTIMIZERS).map((o) => o.label));
   const cards = Object.keys(D.ACCELERATORS);
   fill($("eb-card"), [...cards, CUSTOM], [...cards.map((c) => D.ACCELERATORS[c].label), "custom (GiB below)"]);
-  for (const id of ["eb-preset", "eb-config", "eb-batch", "eb-seq", "eb-dtype", "eb-attention", "eb-device",
-                    "eb-optimizer", "eb-card", "eb-gib"]) {
+  fill($("eb-recompute"), D.RECOMPUTE);
+  fill($("eb-serve-dtype"), D.COMPUTE_DTYPES);
+  $("eb-serve-dtype").value = "bf16";
+  fill($("eb-weights"), ["auto", ...Object.keys(D.WEIGHT_FORMATS)],
+       [`auto (the model's dtype)`, ...Object.entries(D.WEIGHT_FORMATS).map(([k, v]) => `${k}: ${v}`)]);
+  fill($("eb-kv-dtype"), D.KV_DTYPES);
+  fill($("eb-cache"), D.CACHE_KINDS);
+  for (const id of ["eb-preset", "eb-config", "eb-command", "eb-batch", "eb-seq", "eb-dtype", "eb-attention", "eb-device",
+                    "eb-optimizer", "eb-card", "eb-gib", "eb-dp", "eb-zero", "eb-tp", "eb-pp", "eb-recompute",
+                    "eb-serve-dtype", "eb-weights", "eb-kv-dtype", "eb-cache", "eb-lora-rank", "eb-lora-targets",
+                    "eb-qlora", "eb-dora", "eb-mfu", "eb-tokens"]) {
     $(id).addEventListener("input", update);
     $(id).addEventListener("change", update);
   }
