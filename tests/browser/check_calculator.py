@@ -241,7 +241,22 @@ BAD_TEXTS = [
 BAD_OPTIONS = [{"batch": 0, "seq": 3}, {"batch": "x1", "seq": 3}, {"seq": 3}, {"batch": 2}, {"batch": -4, "seq": 1},
                {"batch": 1, "seq": 1, "dtype": "fp8"}, {"batch": 1, "seq": 1, "attention": "flash"},
                {"batch": 1, "seq": 1, "device": "tpu"}, {"batch": 1, "seq": 1, "optimizer": "lion"},
-               {"batch": "+-3", "seq": 1}, {"batch": " 12 ", "seq": "+5"}]
+               {"batch": "+-3", "seq": 1}, {"batch": " 12 ", "seq": "+5"},
+               {"command": "train", "batch": 1, "seq": 8, "zero": 5}, {"command": "train", "batch": 1, "seq": 8, "tp": 7},
+               {"command": "train", "batch": 1, "seq": 8, "gpu_memory": "0GB"},
+               {"command": "train", "batch": 1, "seq": 8, "virtual": 2}, {"command": "train", "batch": 1, "seq": 8, "dp": 2, "ep": 4},
+               {"command": "serve", "batch": 1, "context": 8, "gpu_memory": "lots"},
+               {"command": "serve", "batch": 1, "context": 8, "kv_dtype": "int4", "cache": "static"},
+               {"command": "serve", "batch": 1, "context": 9, "kv_dtype": "int2", "kv_group_size": 5},
+               {"command": "serve", "batch": 1, "context": 64, "cache": "static", "max_cache_len": 8},
+               {"command": "serve", "batch": 1}, {"command": "serve", "batch": 1, "context": 8, "weights": "q4"},
+               {"command": "finetune", "lora_rank": 4, "lora_targets": "nope"}, {"command": "finetune", "lora_rank": 4},
+               {"command": "finetune", "lora_rank": 4, "lora_targets": "all-linear,q_proj"},
+               {"command": "finetune", "lora_rank": 4, "lora_targets": "c_attn"},
+               {"command": "finetune", "lora_rank": 4, "lora_targets": "q_proj", "quant": "nf8"},
+               {"command": "time", "seq": 8, "mfu": "2"}, {"command": "time", "seq": 8, "mfu": "x"},
+               {"command": "time", "seq": 8, "mfu": "0.12345"}, {"command": "time", "seq": 8, "gpu": "tpu-v4", "dtype": "fp16"},
+               {"command": "time", "seq": 8, "gpu": "v100"}, {"command": "time", "batch": 2}]
 
 
 def cases(seed: int, n: int, tmp: Path) -> list[dict]:
