@@ -129,6 +129,13 @@ def _substitution(expr: sp.Expr, values: dict, config=None) -> dict:
             from .symbols import h
 
             subs[symbols["h_kv"]] = h
+    if config is not None:  # a kind of layer that every layer is (all full attention, all dense): write it L
+        from .symbols import L
+
+        for name, count in config.layer_counts().items():
+            symbol = next((s for s in expr.free_symbols if s.name == name), None)
+            if symbol is not None and count == config.n_layers:
+                subs[symbol] = L
     return subs
 
 
