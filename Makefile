@@ -2,9 +2,9 @@
 #
 #   make book       build the HTML book (incremental) into _build/html
 #   make test       unit tests, nbval on every notebook, strict full book build,
-#                   headless-Chromium check of the HTML
+#                   headless-Chromium check of the HTML and of the calculator page
 #   make notebooks  re-execute every notebook in place (deterministic outputs)
-#   make generate   regenerate src/everybyte/_generated.py from the SymPy terms
+#   make generate   regenerate src/everybyte/_generated.py and calculator/everybyte_{terms,data}.js
 #   make benchmark  the command line's start-up time and the formulas against measurement
 #   make venv       create/update .venv from requirements.txt (skipped when unchanged)
 #   make screenshot refresh book/images/screenshot.png (for README.md) from the build
