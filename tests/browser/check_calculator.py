@@ -84,6 +84,16 @@ def redraw(rng: random.Random, config: dict) -> dict:
         key = rng.choice(names)
         # (10**30 layers: Python's layer patterns would count to it)
         out[key] = rng.choice([v for v in _ODD_VALUES if key not in _LAYER_KEYS or v != 10**30])
+    if rng.random() < 0.05:  # a nested key (rope_parameters.partial_rotary_factor), as an object or not
+        out["rope_parameters"] = rng.choice([{"partial_rotary_factor": rng.choice([0.25, 0.5, 1.0, 1.5])}, None, 5, {}])
+    if rng.random() < 0.06:  # a multimodal config: the language model under text_config
+        outer = {"model_type": rng.choice(["llava", "gemma3", "qwen2_vl"]), "text_config": out,
+                 "vision_config": {"hidden_size": 8}}
+        if rng.random() < 0.5:
+            outer["tie_word_embeddings"] = rng.choice([True, False])
+        if rng.random() < 0.3:
+            outer["audio_config"] = {"d": 1}
+        out = outer
     return out
 
 
