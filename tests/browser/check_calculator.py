@@ -421,7 +421,7 @@ async def run_page(html: Path, all_cases) -> tuple[list, list[str]]:
 
 
 async def exercise_ui(page) -> list[str]:
-    """Use the form once by keyboard: a preset, the workload, a card; the bar and the verdict must show."""
+    """Use the form by keyboard: a preset, the workload, a card, then the serve command; bars and verdicts must show."""
     problems = []
     await page.focus("#eb-preset")
     await page.keyboard.press("Home")  # the first preset, then down to gpt2-medium
@@ -452,6 +452,23 @@ async def exercise_ui(page) -> list[str]:
         problems.append(f"UI: no fit verdict: {state['verdict']!r}")
     if "gpt2-medium" not in state["model"]:
         problems.append(f"UI: the summary does not name gpt2-medium: {state['model']!r}")
+    # then serving, by keyboard: memory -> train -> serve
+    await page.focus("#eb-command")
+    await page.keyboard.press("Home")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("Tab")
+    await page.wait_for_timeout(100)
+    served = await page.evaluate("""() => ({
+        command: document.querySelector('#eb-command').value,
+        serving: !document.querySelector('#eb-weights').closest('fieldset').hidden,
+        labels: [...document.querySelectorAll('#eb-legend li')].map(li => li.textContent),
+        verdict: document.querySelector('#eb-verdict').textContent,
+    })""")
+    if served["command"] != "serve" or not served["serving"]:
+        problems.append(f"UI: the keyboard did not reach the serve command and its fields: {served}")
+    if not any(label.startswith("KV cache") for label in served["labels"]) or "fits" not in served["verdict"]:
+        problems.append(f"UI: serving shows no KV cache or no verdict: {served}")
     return problems
 
 
