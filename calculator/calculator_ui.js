@@ -230,6 +230,8 @@
        [`auto (the model's dtype)`, ...Object.entries(D.WEIGHT_FORMATS).map(([k, v]) => `${k}: ${v}`)]);
   fill($("eb-kv-dtype"), D.KV_DTYPES);
   fill($("eb-cache"), D.CACHE_KINDS);
+  // Typing or pasting a config chooses it (the preset list says "(pasted config)").
+  $("eb-config").addEventListener("input", () => { $("eb-preset").value = PASTED; });
   for (const id of ["eb-preset", "eb-config", "eb-command", "eb-batch", "eb-seq", "eb-dtype", "eb-attention", "eb-device",
                     "eb-optimizer", "eb-card", "eb-gib", "eb-dp", "eb-zero", "eb-tp", "eb-pp", "eb-recompute",
                     "eb-serve-dtype", "eb-weights", "eb-kv-dtype", "eb-cache", "eb-lora-rank", "eb-lora-targets",
