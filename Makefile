@@ -2,9 +2,9 @@
 #
 #   make book       build the HTML book (incremental) into _build/html
 #   make test       unit tests, nbval on every notebook, strict full book build,
-#                   headless-Chromium check of the HTML
+#                   headless-Chromium check of the HTML and of the calculator page
 #   make notebooks  re-execute every notebook in place (deterministic outputs)
-#   make generate   regenerate src/everybyte/_generated.py from the SymPy terms
+#   make generate   regenerate src/everybyte/_generated.py and calculator/everybyte_{terms,data}.js
 #   make benchmark  the command line's start-up time and the formulas against measurement
 #   make venv       create/update .venv from requirements.txt (skipped when unchanged)
 #   make screenshot refresh book/images/screenshot.png (for README.md) from the build
@@ -45,7 +45,7 @@ KERNEL_ENV := MPLBACKEND=module://matplotlib_inline.backend_inline
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: venv book notebooks generate benchmark test browser unit nbval book-strict check-html screenshot clean distclean
+.PHONY: venv book notebooks generate benchmark test browser unit nbval book-strict check-html check-calculator screenshot clean distclean
 
 venv: $(STAMP)
 
@@ -71,10 +71,10 @@ benchmark: venv
 	$(BIN)/python benchmarks/formulas_vs_measurement.py
 	$(BIN)/python benchmarks/serving_and_finetuning.py
 
-# `make test` checks for the browser first (seconds), then runs these four steps
+# `make test` checks for the browser first (seconds), then runs these five steps
 # in this order and stops at the first failure.
 test: browser venv
-	@$(MAKE) --no-print-directory unit nbval book-strict check-html
+	@$(MAKE) --no-print-directory unit nbval book-strict check-html check-calculator
 	@echo "make test: all checks passed"
 
 # The browser check needs Chromium and a CJK font (the pages quote the seed's Chinese
@@ -112,6 +112,12 @@ book-strict: venv
 check-html: venv browser
 	@echo "== built HTML in headless Chromium (offline)"
 	CHROMIUM=$(CHROMIUM) $(BIN)/python tests/browser/check_html.py _build/html
+
+# The calculator page's window.everybyte against the command line (seeded random cases of every family,
+# bad inputs, the form used once by keyboard), offline; CALCULATOR_SEED=N reruns another draw.
+check-calculator: venv browser
+	@echo "== the calculator page against the command line (headless Chromium, offline)"
+	CHROMIUM=$(CHROMIUM) $(UNIT_ENV) $(BIN)/python tests/browser/check_calculator.py _build/html
 
 # The picture in README.md: a chapter page as built, 1280x1600, after MathJax ran; the
 # worked example shows the seed's Chinese unit 亿, so the CJK font must be there.

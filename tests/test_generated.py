@@ -256,3 +256,10 @@ def test_every_symbol_name_is_one_symbol_and_model_and_run_symbols_are_apart():
     assert not {name: sorted(a) for name, a in names.items() if len(a) > 1}
     model = set(eb.from_hf_config({"model_type": "deepseek_v3", "q_lora_rank": 4}).values())
     assert not model & RUN_SYMBOLS
+
+
+def test_committed_calculator_data_is_fresh():
+    from everybyte import calcdata
+
+    assert calcdata.JAVASCRIPT_PATH.read_text(encoding="utf-8") == calcdata.javascript_source(), \
+        "calculator/everybyte_data.js is stale: run `make generate`"

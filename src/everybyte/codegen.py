@@ -362,7 +362,10 @@ def javascript_source() -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    outputs = {GENERATED_PATH: python_source(), JAVASCRIPT_PATH: javascript_source()}
+    from . import calcdata
+
+    outputs = {GENERATED_PATH: python_source(), JAVASCRIPT_PATH: javascript_source(),
+               calcdata.JAVASCRIPT_PATH: calcdata.javascript_source()}
     if argv == ["--check"]:
         stale = [p for p, text in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         for path in stale:

@@ -331,6 +331,52 @@ _ATTENTION_KINDS = {"full_attention": "full_attention", "sliding_attention": "sl
                     "chunked_attention": "chunked_attention"}
 
 
+def _described(factory):
+    """``factory``, whose results carry ``spec``: the factory's name and its arguments, all positional.
+
+    A derive function is made of these factories and of plain named functions;
+    :func:`derive_spec` writes one out as data (the browser calculator runs its
+    hand-written port of each piece from that description).
+    """
+    code = factory.__code__
+    names = code.co_varnames[:code.co_argcount]
+    defaults = dict(zip(names[len(names) - len(factory.__defaults__ or ()):], factory.__defaults__ or ()))
+
+    def make(*args, **kwargs):
+        made = factory(*args, **kwargs)
+        if code.co_flags & 0x04:  # *args: every argument as given
+            bound = list(args)
+        else:
+            given = {**dict(zip(names, args)), **kwargs}
+            bound = [given[name] if name in given else defaults[name] for name in names]
+        made.spec = [factory.__name__, *bound]
+        return made
+
+    make.__name__ = factory.__name__
+    make.__doc__ = factory.__doc__
+    return make
+
+
+def derive_spec(value):
+    """A derive function (or an argument of one) as data: ``[factory, arg, ...]``, a function's name, or the value.
+
+    Raises ``ValueError`` for a function that is neither a named function nor
+    made by a described factory (a lambda could not be ported by name).
+    """
+    if callable(value):
+        if hasattr(value, "spec"):
+            return [value.spec[0], *(derive_spec(a) for a in value.spec[1:])]
+        if value.__name__.startswith("<"):
+            raise ValueError(f"derive function {value!r} has no name: make it a named function or a described factory")
+        return value.__name__
+    if isinstance(value, tuple):
+        return [derive_spec(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: derive_spec(v) for k, v in value.items()}
+    return value
+
+
+@_described
 def _steps(*steps):
     """One derive function running ``steps`` in order, each seeing the fields of those before."""
     def derive(inputs, fields):
@@ -350,6 +396,7 @@ def _window_everywhere(inputs, fields):
             "layer_types": None if window is None else ("sliding_attention",) * fields["n_layers"]}
 
 
+@_described
 def _attention_pattern(rule):
     """``layer_types`` from the file, else ``rule(i, inputs, fields)`` for each layer (the config class's default)."""
     def step(inputs, fields):
@@ -368,6 +415,7 @@ def _rotary_per_kind(inputs, fields):
     return {"rotary_sets": len(set(fields["layer_types"]))}
 
 
+@_described
 def _every(period_key: str | None, default_period: int, first: str, rest: str, offset: int = 1):
     """Layer i is ``rest`` where (i + offset) % period == 0, else ``first`` (Gemma 2/3, Cohere 2, OLMo 3).
 
@@ -424,8 +472,12 @@ def _smollm3_sliding(i, inputs, fields):
     return "sliding_attention" if used and not has_rope else "full_attention"
 
 
-def _all_layers(kind):
-    return lambda i, inputs, fields: kind
+@_described
+def _every_layer(field: str, kind: str):
+    """``field`` (``layer_types`` or ``ffn_types``) names ``kind`` for every layer."""
+    def step(inputs, fields):
+        return {field: (kind,) * fields["n_layers"]}
+    return step
 
 
 def _sliding_if_window(i, inputs, fields):
@@ -467,6 +519,7 @@ def _phi(inputs, fields):
     return {"qk_norm": "head" if on else "none", "qk_norm_bias": on}
 
 
+@_described
 def _qk_option(key: str, kind: str):
     def step(inputs, fields):
         return {"qk_norm": kind if _flag(key, inputs[key]) else "none"}
@@ -474,6 +527,7 @@ def _qk_option(key: str, kind: str):
 
 
 
+@_described
 def _moe_pattern(rule):
     """``ffn_types`` of a mixture of experts: ``rule(i, inputs, fields)`` is True where layer i is MoE."""
     def step(inputs, fields):
@@ -510,6 +564,7 @@ def _ernie_moe(i, inputs, fields):
                                                 zero=True) <= i <= end
 
 
+@_described
 def _shared_experts(count_key: str, width_key: str = "moe_intermediate_size", always: bool = True):
     """Shared experts of n routed-expert widths (DeepSeek, GLM-4-MoE, ERNIE), as one MLP."""
     def step(inputs, fields):
@@ -543,6 +598,7 @@ def _olmoe(inputs, fields):
 
 
 
+@_described
 def _expand(key_expand: str, key_inner: str | None = None):
     """Mamba's inner width: int(expand * hidden_size), unless the config gives it (Falcon-H1's mamba_d_ssm)."""
     def step(inputs, fields):
@@ -556,6 +612,7 @@ def _expand(key_expand: str, key_inner: str | None = None):
     return step
 
 
+@_described
 def _time_step_rank(key: str):
     def step(inputs, fields):
         rank = inputs[key]
@@ -618,6 +675,7 @@ def _linear_layers(i, inputs, fields):
     return "full_attention" if (i + 1) % interval == 0 else "linear_attention"
 
 
+@_described
 def _mixer_pattern(rule, names):
     def step(inputs, fields):
         n = fields["n_layers"]
@@ -1039,7 +1097,7 @@ MODEL_TYPES: dict[str, ModelType] = {
             switches={"x_mup": 1},
             inputs={"mamba_expand": K("mamba_expand", 2), "mamba_d_ssm": K("mamba_d_ssm", 1024)},
             derive=_steps(_expand("mamba_expand", "mamba_d_ssm"),
-                          lambda inputs, fields: {"layer_types": ("full_attention+mamba",) * fields["n_layers"]})),
+                          _every_layer("layer_types", "full_attention+mamba"))),
         ModelType("granitemoehybrid", "hybrid", {
             **_std(32000, 4096, 11008, 32, 32, kv=None, head=None, tie=False),
             "d_expert": K("intermediate_size", 11008), "attention_bias": K("attention_bias", False),
@@ -1100,7 +1158,7 @@ MODEL_TYPES: dict[str, ModelType] = {
         }, {**_DENSE_LLAMA, "output_bias": None, "qk_norm": "head", "query_gate": True},
             inputs={"layer_types": K("layer_types", None), "full_attention_interval": K("full_attention_interval", 4)},
             derive=_steps(_mixer_pattern(_linear_layers, _LINEAR_KINDS),
-                          lambda inputs, fields: {"ffn_types": ("dense",) * fields["n_layers"]})),
+                          _every_layer("ffn_types", "dense"))),
         ModelType("lfm2", "hybrid", {
             **{k: v for k, v in _std(65536, 2560, 12288, 32, 32, kv=8, head=None, tie=True).items()
                if k not in ("activation", "attention_dropout")},
@@ -1111,7 +1169,7 @@ MODEL_TYPES: dict[str, ModelType] = {
                     "block_auto_adjust_ff_dim": K("block_auto_adjust_ff_dim", True),
                     "block_ffn_dim_multiplier": K("block_ffn_dim_multiplier", 1.0),
                     "block_multiple_of": K("block_multiple_of", 256)},
-            derive=_steps(_lfm2, lambda inputs, fields: {"ffn_types": ("dense",) * fields["n_layers"]})),
+            derive=_steps(_lfm2, _every_layer("ffn_types", "dense"))),
         ModelType("opt", "opt", {
             "vocab_size": K("vocab_size", 50272), "d_model": K("hidden_size", 768),
             "n_layers": K("num_hidden_layers", 12), "n_heads": K("num_attention_heads", 12),
