@@ -517,15 +517,18 @@
     get feed_forwards() { return this.ffn_types !== null ? this.ffn_types : times(this.n_layers, this.family.feed_forward); }
 
     layer_counts() {
-      const count = (list, kind) => BigInt(list.filter((k) => k === kind).length);
-      const mixers = this.mixers, ffns = this.feed_forwards;
-      const parallel = count(mixers, "full_attention+mamba");
-      let full = count(mixers, "full_attention");
-      const sliding = count(mixers, "sliding_attention"), chunked = count(mixers, "chunked_attention");
+      // without spelling out a list of n_layers kinds (n_layers may be huge)
+      const count = (list, fallback, kind) => list !== null ? BigInt(list.filter((k) => k === kind).length)
+        : (fallback === kind ? this.n_layers : 0n);
+      const mixer = (kind) => count(this.layer_types, this.family.mixer, kind);
+      const ffn = (kind) => count(this.ffn_types, this.family.feed_forward, kind);
+      const parallel = mixer("full_attention+mamba");
+      let full = mixer("full_attention");
+      const sliding = mixer("sliding_attention"), chunked = mixer("chunked_attention");
       full += parallel;
       return { L_attn: full + sliding + chunked, L_full: full, L_slide: sliding, L_chunk: chunked,
-               L_ssm: count(mixers, "mamba") + parallel, L_lin: count(mixers, "linear_attention"),
-               L_conv: count(mixers, "conv"), L_moe: count(ffns, "moe"), L_ff: count(ffns, "dense") };
+               L_ssm: mixer("mamba") + parallel, L_lin: mixer("linear_attention"),
+               L_conv: mixer("conv"), L_moe: ffn("moe"), L_ff: ffn("dense") };
     }
 
     values() {
@@ -723,9 +726,23 @@
         fields[field_name] = _field(model_type, field_name, found, value);
       }
       if (entry.derive !== null) {
-        const inputs = {};
-        for (const [input_name, key] of Object.entries(entry.inputs)) inputs[input_name] = _resolve(data, key)[1];
-        Object.assign(fields, DERIVE[model_type](inputs, { ...fields }));
+        const inputs = {}, present = [];
+        for (const [input_name, key] of Object.entries(entry.inputs)) {
+          const [found, value] = _resolve(data, key);
+          inputs[input_name] = value;
+          if (_lookup(data, found) !== MISSING) present.push(found);
+        }
+        let derived;
+        try {
+          derived = DERIVE[model_type](inputs, { ...fields });
+        } catch (error) {
+          if (error instanceof ValueError) throw error;
+          present.sort();  // a value of the wrong kind, as the package says it
+          fail(`${model_type} config: its layout cannot be read from ` +
+               `${present.length ? present.join(", ") : "its defaults"} (a value of the wrong kind: ` +
+               "numbers, lists and null as transformers has them)");
+        }
+        Object.assign(fields, derived);
       }
       if (left_out) fields.left_out = left_out;
       return new ModelConfig({ name, model_type, ...fields });

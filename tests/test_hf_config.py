@@ -164,3 +164,20 @@ def test_cli_memory_says_why_there_is_no_kv_cache(tmp_path, capsys):
     assert main(["memory", str(path), "--batch", "1", "--seq", "16", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["kv_cache"] is None and data["kv_cache_note"]
+
+
+def test_a_layout_value_of_the_wrong_kind_is_refused_by_name():
+    # found by the calculator's random check: these reached the command line as exit-3 defects
+    for data, key in (({"model_type": "lfm2", "block_ffn_dim_multiplier": {"a": 1}}, "block_ffn_dim_multiplier"),
+                      ({"model_type": "ernie4_5_moe", "moe_layer_end_index": [1, 2]}, "moe_layer_end_index")):
+        with pytest.raises(ValueError, match=f"layout cannot be read from {key} \\(a value of the wrong kind"):
+            eb.from_hf_config(data)
+
+
+def test_a_huge_layer_count_is_counted_without_a_tuple_of_layers():
+    cfg = eb.from_hf_config({"model_type": "llama", "num_hidden_layers": 10**30})
+    assert cfg.layer_counts()["L_full"] == 10**30
+    small = eb.from_hf_config({"model_type": "llama", "num_hidden_layers": 2})
+    assert eb.count_params(cfg).total - eb.count_params(small).total == \
+        (10**30 - 2) * (eb.count_params(small).total - eb.count_params(
+            eb.from_hf_config({"model_type": "llama", "num_hidden_layers": 1})).total)

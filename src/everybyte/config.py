@@ -340,13 +340,20 @@ class ModelConfig(Record):
 
     def layer_counts(self) -> dict[str, int]:
         """Layers of each kind, by symbol name (``L_full``, ``L_moe``, ...; chapter 14)."""
-        mixers, ffns = self.mixers, self.feed_forwards
-        parallel = mixers.count("full_attention+mamba")  # Falcon-H1: attention and Mamba side by side
-        full, sliding, chunked = (mixers.count(k) for k in ("full_attention", "sliding_attention", "chunked_attention"))
+        def mixer(kind):  # without spelling out a tuple of n_layers kinds (n_layers may be huge)
+            return self.layer_types.count(kind) if self.layer_types is not None else \
+                self.n_layers * (self.family.mixer == kind)
+
+        def ffn(kind):
+            return self.ffn_types.count(kind) if self.ffn_types is not None else \
+                self.n_layers * (self.family.feed_forward == kind)
+
+        parallel = mixer("full_attention+mamba")  # Falcon-H1: attention and Mamba side by side
+        full, sliding, chunked = (mixer(k) for k in ("full_attention", "sliding_attention", "chunked_attention"))
         full += parallel
         return {"L_attn": full + sliding + chunked, "L_full": full, "L_slide": sliding, "L_chunk": chunked,
-                "L_ssm": mixers.count("mamba") + parallel, "L_lin": mixers.count("linear_attention"),
-                "L_conv": mixers.count("conv"), "L_moe": ffns.count("moe"), "L_ff": ffns.count("dense")}
+                "L_ssm": mixer("mamba") + parallel, "L_lin": mixer("linear_attention"),
+                "L_conv": mixer("conv"), "L_moe": ffn("moe"), "L_ff": ffn("dense")}
 
     @property
     def family(self) -> families.Family:

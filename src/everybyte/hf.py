@@ -229,8 +229,16 @@ def from_hf_config(source, name: str | None = None) -> ModelConfig:
             found, value = _resolve(data, key)
             fields[field_name] = _field(model_type, field_name, found, value)
         if entry.derive is not None:
-            inputs = {input_name: _resolve(data, key)[1] for input_name, key in entry.inputs.items()}
-            fields.update(entry.derive(inputs, dict(fields)))
+            resolved = {input_name: _resolve(data, key) for input_name, key in entry.inputs.items()}
+            inputs = {input_name: value for input_name, (_, value) in resolved.items()}
+            try:
+                derived = entry.derive(inputs, dict(fields))
+            except (TypeError, ArithmeticError, AttributeError, IndexError, KeyError):  # a value of the wrong kind
+                present = sorted(found for found, value in resolved.values() if _lookup(data, found) is not _MISSING)
+                raise ValueError(f"{model_type} config: its layout cannot be read from "
+                                 f"{', '.join(present) if present else 'its defaults'} (a value of the wrong kind: "
+                                 "numbers, lists and null as transformers has them)") from None
+            fields.update(derived)
         if left_out:
             fields["left_out"] = left_out
         return ModelConfig(name=name, model_type=model_type, **fields)
