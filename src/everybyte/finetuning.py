@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .linears import LINEARS
 from . import families
+from .linears import family_linears
 from .symbols import (
-    B, L, S, b_dtype, b_opt, b_opt_tensor, d_ff, d_model, dora, fused_experts, gated, lora_down, lora_experts,
-    lora_gate, lora_k, lora_o, lora_q, lora_up, lora_v, n_experts, n_opt_temporaries, paged_optimizer, qlora, r_lora,
+    B, L, S, b_dtype, b_opt, b_opt_tensor, dora, lora_down, lora_gate, lora_k, lora_o, lora_q, lora_up, lora_v,
+    n_opt_temporaries, paged_optimizer, qlora, r_lora,
 )
 from .terms import Term, ref
 
@@ -41,19 +41,33 @@ SECTION = "sec-lora"
 SECTION_STEP = "sec-lora-step"
 
 
-def _adapted():
-    return [x for x in LINEARS if x.role is not None]
+def _adapted(family: str, banks: bool = True):
+    """The linear layers of ``family``'s map that LoRA can adapt (with or without the 3-d expert banks)."""
+    return [x for x in family_linears(family) if x.role is not None and (banks or not x.bank)]
 
 
-#: Trainable parameters of the 3-d Mixtral experts under all-linear, per layer (peft 0.21.2's ParamWrapper).
-expert_adapter_parameters = ((1 + gated) * r_lora * n_experts * (d_model + (1 + gated) * d_ff)
-                             + r_lora * n_experts * (d_ff + d_model))
+def trainable_parameters_of(family: str) -> sp.Expr:
+    """LoRA's trainable parameters in ``family``: ``r (d_in + d_out)`` per adapted layer, DoRA's ``d_out``.
 
-trainable_parameters = (sp.Add(*(x.role * x.present * x.count * (r_lora * (x.d_in + x.d_out) + dora * x.d_out)
-                                 for x in _adapted()))
-                        + lora_experts * fused_experts * L * expert_adapter_parameters)
-adapter_tensors = (sp.Add(*(x.role * x.present * x.count * (2 + dora) for x in _adapted()))
-                   + lora_experts * fused_experts * L * 4)
+    A 3-d expert bank that peft adapts as a parameter (ParamWrapper) gets, per
+    layer, ``A`` of ``k r n_experts x d_in`` and ``B`` of ``d_out x k r
+    n_experts``, with ``k`` the number of projections fused into it (2 for
+    the gate/up tensor); DoRA is refused there.
+    """
+    return sp.Add(*(x.role * x.present * x.count * (x.fused * r_lora * (x.d_in + x.d_out)
+                                                    + (0 if x.bank else dora * x.d_out))
+                    for x in _adapted(family)))
+
+
+def adapter_tensors_of(family: str) -> sp.Expr:
+    """LoRA's adapter tensors in ``family``: A, B (and DoRA's magnitude) per adapted layer or expert bank."""
+    return sp.Add(*(x.role * x.present * (x.tensors * 2 if x.bank else x.count * (2 + dora))
+                    for x in _adapted(family)))
+
+
+#: Chapter 12's decoder (the llama family's map, which is every chapter 12 family's): what chapter 17 prints.
+trainable_parameters = trainable_parameters_of("llama")
+adapter_tensors = adapter_tensors_of("llama")
 
 
 def _any(*switches) -> sp.Expr:
@@ -118,7 +132,7 @@ def activation_terms(family: str) -> list[Term]:
         if each != 0:
             out.append(Term(f"finetuning/activations/{key}", term.label, each, count, tags={"finetuning", "step"},
                             section=SECTION_STEP))
-    adapters = sp.Add(*(x.role * x.present * x.count for x in _adapted()))
+    adapters = sp.Add(*(x.role * x.present * x.count for x in _adapted(family, banks=False)))
     out.append(Term("finetuning/activations/adapters", "adapter inputs of B (fp32, B S r per adapted layer)",
                     4 * B * S * r_lora * adapters, tags={"finetuning", "step"}, section=SECTION_STEP))
     out.append(Term("finetuning/activations", "saved for backward by one LoRA step (total)",
@@ -133,9 +147,9 @@ def terms(family: str) -> list[Term]:
     base = sp.Piecewise((ref("quantized_weights/nf4-dq"), sp.Eq(qlora, 1)), (b_dtype * ref("parameters"), True))
     out = [
         Term("lora/trainable_parameters", "trainable parameters (as peft's get_nb_trainable_parameters counts them)",
-             trainable_parameters, tags=tags, section=SECTION, unit="parameters"),
+             trainable_parameters_of(family), tags=tags, section=SECTION, unit="parameters"),
         Term("lora/adapter_tensors", "adapter tensors (A, B and DoRA's magnitude per adapted layer)",
-             adapter_tensors, tags=tags, section=SECTION, unit="tensors"),
+             adapter_tensors_of(family), tags=tags, section=SECTION, unit="tensors"),
         Term("finetuning/base_weights", "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)",
              base, tags=tags, section=SECTION_STEP),
         Term("finetuning/adapter_weights", "adapter weights (fp32)", 4 * ref("lora/trainable_parameters"), tags=tags,
@@ -153,7 +167,7 @@ def terms(family: str) -> list[Term]:
     if families.FAMILIES[family].activations is None:  # the step's peak needs the saved activations
         return out
     out += activation_terms(family)
-    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False) for x in _adapted()),
+    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False) for x in _adapted(family, banks=False)),
                      evaluate=False)
     out += [
         Term("finetuning/step_peak/start_of_backward", "LoRA step: start of backward",
