@@ -111,15 +111,16 @@ def linears_unavailable(config: ModelConfig) -> str | None:
     pipeline parallelism are counted layer by layer from that map for the
     chapter 12 layouts (GPT-2, Llama, GPT-NeoX, Mixtral and the model types
     read as them).  Chapter 14's families have LoRA (:func:`lora_unavailable`)
-    but not those yet: their quantizers' choices, transients and splits are
-    not derived.
+    and the bitsandbytes formats (:func:`quantized_unavailable`), not the
+    rest yet: their serving transients and parallel splits are not derived.
     """
     family = config.family.name
     if family in LINEAR_FAMILIES:
         return None
     return (f"{config.model_type} is chapter 14's {family} family, whose linear layers are not yet mapped for "
-            f"quantized weights, tensor or pipeline parallelism and the serving working memory (mapped: the "
-            f"{', '.join(LINEAR_FAMILIES)} layouts; LoRA is mapped for every family)")
+            f"tensor or pipeline parallelism, the serving working memory and the GPTQ, AWQ, torchao and GGUF "
+            f"formats (mapped: the {', '.join(LINEAR_FAMILIES)} layouts; LoRA and the bitsandbytes formats "
+            f"are mapped for every family)")
 
 
 def lora_unavailable(config: ModelConfig) -> str | None:
@@ -131,19 +132,39 @@ def lora_unavailable(config: ModelConfig) -> str | None:
     return f"peft's module names of {config.model_type} are not mapped (mapped: {', '.join(LORA_MODULES)})"
 
 
+#: The formats chapter 14's families have, checked against bitsandbytes on the CPU for every model type of
+#: the zoo (tests/test_quantization.py): it replaces the nn.Linear modules, whatever the family.
+CHECKED_FORMATS = ("int8", "nf4", "fp4", "nf4-dq")
+#: Model types whose router is an nn.Linear module (bitsandbytes would pack it; the terms keep every router in
+#: 16 bits, as transformers 5 stores Mixtral's and the others').
+_LINEAR_ROUTERS = frozenset({"phimoe", "llama4_text"})
+
+
+def quantized_unavailable(config: ModelConfig, fmt: str) -> str | None:
+    """Why ``quantized_weights/<fmt>`` is not counted for ``config``, or ``None`` when it is."""
+    if config.family.name in LINEAR_FAMILIES:
+        return None
+    if fmt not in CHECKED_FORMATS:
+        return (f"{fmt} is counted for the chapter 12 layouts only ({', '.join(LINEAR_FAMILIES)}); chapter 14's "
+                f"families have the bitsandbytes formats {', '.join(CHECKED_FORMATS)}")
+    if config.model_type in _LINEAR_ROUTERS:
+        return f"{config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in 16 bits"
+    return None
+
+
 def _refuse_unmapped(config: ModelConfig, setup: Setup, note: str) -> None:
     """A setup that asks for what ``note`` says is not mapped: a ValueError naming the argument."""
-    asked = []
     if setup.lora is not None and lora_unavailable(config):
-        asked.append("lora")
-    if setup.lora is not None and setup.lora.quant is not None:
-        asked.append("quant")
-    if setup.serving is not None and setup.serving.weights != "auto":
-        asked.append("weights")
+        raise ValueError(f"lora: not available for this model; {lora_unavailable(config)}")
+    for name, fmt in (("quant", "nf4-dq" if setup.lora is not None and setup.lora.quant else None),
+                      ("weights", setup.serving.weights if setup.serving is not None else None)):
+        why = quantized_unavailable(config, fmt) if fmt not in (None, "auto") else None
+        if why:
+            raise ValueError(f"{name}: not available for this model; {why}")
     if setup.parallel is not None:
-        asked += [name for name in ("tp", "pp", "ep") if getattr(setup.parallel, name) > 1]
-    if asked:
-        raise ValueError(f"{asked[0]}: not available for this model; {note}")
+        asked = [name for name in ("tp", "pp", "ep") if getattr(setup.parallel, name) > 1]
+        if asked:
+            raise ValueError(f"{asked[0]}: not available for this model; {note}")
 
 
 def _linear_keys(keys) -> set[str]:
@@ -170,11 +191,12 @@ def _withheld(family: str, seeds: set[str], cut: frozenset = frozenset()) -> set
 
 
 def _linear_seeds(config: ModelConfig, keys) -> set[str]:
-    """The keys the linear map does not cover for ``config``: LoRA's are left out where it is mapped."""
+    """The keys the linear map does not cover for ``config``: LoRA's and the checked formats' are left out."""
     seeds = _linear_keys(keys)
     if lora_unavailable(config) is None:
         seeds = {k for k in seeds if not any(k == p or k.startswith(p + "/") for p in _LORA_PREFIXES)}
-    return seeds
+    return {k for k in seeds if not (k.startswith("quantized_weights/")
+                                     and quantized_unavailable(config, k.removeprefix("quantized_weights/")) is None)}
 
 
 def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> dict:
