@@ -4,15 +4,19 @@ LoRA (Hu et al. 2022) freezes the base and adds, beside each adapted linear
 layer ``d_in -> d_out``, a down projection ``A`` (``r x d_in``) and an up
 projection ``B`` (``d_out x r``): ``r (d_in + d_out)`` trainable parameters.
 DoRA (Liu et al. 2024) adds a magnitude vector of ``d_out``.  Which layers are
-adapted is a role switch per kind of layer (``l_q``, ``l_v``, ...;
-:data:`everybyte.knobs.LORA_MODULES` maps peft's target names to them, and
-``all-linear`` to every linear layer but the output layer).  For transformers
-5's Mixtral, peft 0.21.2's ``all-linear`` also adapts the router (a linear
-layer to ``n_experts`` outputs) and the 3-d expert tensors through
-``target_parameters``: for the fused gate/up tensor ``A`` is
-``2 r n_experts x d_model`` and ``B`` ``2 d_ff x 2 r n_experts``, for the down
-tensor ``A`` is ``r n_experts x d_ff`` and ``B`` ``d_model x r n_experts``
-(read from the adapters peft creates; tests/test_finetuning.py checks them).
+adapted is a role switch per kind of layer (``l_q``, ``l_v``, ``l_gate_up``,
+``l_kv_a``, ``l_ssm_in``...; one per adaptable tensor of the family's table,
+:func:`everybyte.linears.family_linears`), and
+:data:`everybyte.knobs.LORA_MODULES` maps each model type's peft target names
+to them, and ``all-linear`` to every linear layer but the output layer.  For
+the MoE model types whose transformers 5 experts peft 0.21.2 converts
+(Mixtral, Qwen3-MoE, DeepSeek...; :data:`everybyte.linear_names.PEFT_MOE_CONVERSION`),
+``all-linear`` adapts the router (a linear layer to ``n_experts`` outputs) and
+the 3-d expert tensors through ``target_parameters`` instead of the dense and
+shared MLPs: for the fused gate/up tensor ``A`` is ``2 r n_experts x d_model``
+and ``B`` ``2 d_ff x 2 r n_experts``, for the down tensor ``A`` is
+``r n_experts x d_ff`` and ``B`` ``d_model x r n_experts`` (read from the
+adapters peft creates; tests/test_finetuning.py checks every model type).
 
 Memory of one step: the frozen base in the setup's dtype, or in NF4 with
 double quantization for QLoRA (Dettmers et al. 2023, section 3: NF4, double
@@ -22,7 +26,8 @@ states are bitsandbytes' unified memory, which the driver may move to CPU RAM,
 so they are counted apart from the card.  A frozen layer saves no input for a
 weight gradient: the saved activations are the full step's accounting
 (:mod:`everybyte.activations`) with those tensors taken out (llama family,
-:func:`activation_terms`), or the full step's as an upper bound (the others).
+:func:`activation_terms`), or the full step's less what no LoRA step saves, an
+upper bound (the other families with an accounting).
 """
 
 from __future__ import annotations
@@ -167,7 +172,8 @@ def terms(family: str) -> list[Term]:
     if families.FAMILIES[family].activations is None:  # the step's peak needs the saved activations
         return out
     out += activation_terms(family)
-    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False) for x in _adapted(family, banks=False)),
+    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False)
+                       for x in _adapted(family, banks=False)),
                      evaluate=False)
     out += [
         Term("finetuning/step_peak/start_of_backward", "LoRA step: start of backward",

@@ -148,7 +148,8 @@ def quantized_unavailable(config: ModelConfig, fmt: str) -> str | None:
         return (f"{fmt} is counted for the chapter 12 layouts only ({', '.join(LINEAR_FAMILIES)}); chapter 14's "
                 f"families have the bitsandbytes formats {', '.join(CHECKED_FORMATS)}")
     if config.model_type in _LINEAR_ROUTERS:
-        return f"{config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in 16 bits"
+        return (f"{config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in "
+                "16 bits")
     return None
 
 

@@ -2,8 +2,9 @@
 
 One term per format of :data:`everybyte.knobs.WEIGHT_FORMATS`,
 ``quantized_weights/<format>``: the packed linear layers plus everything the
-scheme leaves unquantized.  For every linear layer ``d_in -> d_out`` of
-:data:`everybyte.linears.LINEARS` with ``n = d_in d_out`` weights:
+scheme leaves unquantized, for each family from its linear map
+(:func:`everybyte.linears.family_linears`).  For every linear layer
+``d_in -> d_out`` with ``n = d_in d_out`` weights:
 
 * bitsandbytes LLM.int8 (Dettmers et al. 2022; ``Linear8bitLt``): ``n`` int8
   values, one fp32 scale per output row (``SCB``) and a 1-byte
@@ -39,6 +40,12 @@ not ``nn.Linear`` modules, so bitsandbytes and torchao leave them too, while
 GPTQ, AWQ and GGUF files quantize every expert's matrices.  torchao replaces
 ``nn.Linear`` modules only: GPT-2's ``Conv1D`` layers stay as they are there
 (not modelled: the term assumes ``nn.Linear`` layers).
+
+Checked against bitsandbytes on the CPU for every model type of chapter 14's
+zoo (int8, NF4, FP4, NF4 with double quantization); chapter 14's families
+get those formats only (:func:`everybyte.pipeline.quantized_unavailable`).
+torchao quantizes a tied output layer too (a new int8 copy beside the
+embedding), which the term leaves out: it holds for untied output layers.
 """
 
 from __future__ import annotations
