@@ -121,3 +121,7 @@ PEFT_MOE_CONVERSION: dict[str, dict[str, tuple[str, ...]]] = {
 }
 #: Model types peft treats as Mamba-based: it refuses to adapt ``out_proj`` and ``conv1d`` there.
 PEFT_MAMBA: frozenset[str] = frozenset({"falcon_h1", "mamba", "mamba2", "nemotron_h"})
+#: Model types whose router is an nn.Linear module (peft adapts it as one, bitsandbytes would pack it; the
+#: quantized terms keep every router in 16 bits, as transformers 5 stores the others' as a parameter).
+LINEAR_ROUTERS: frozenset[str] = frozenset(
+    t for t, modules in MODULES.items() if t not in PEFT_MOE_CONVERSION and ("router",) in modules.values())

@@ -135,9 +135,6 @@ def lora_unavailable(config: ModelConfig) -> str | None:
 #: The formats chapter 14's families have, checked against bitsandbytes on the CPU for every model type of
 #: the zoo (tests/test_quantization.py): it replaces the nn.Linear modules, whatever the family.
 CHECKED_FORMATS = ("int8", "nf4", "fp4", "nf4-dq")
-#: Model types whose router is an nn.Linear module (bitsandbytes would pack it; the terms keep every router in
-#: 16 bits, as transformers 5 stores Mixtral's and the others').
-_LINEAR_ROUTERS = frozenset({"phimoe", "llama4_text"})
 
 
 def quantized_unavailable(config: ModelConfig, fmt: str) -> str | None:
@@ -147,7 +144,9 @@ def quantized_unavailable(config: ModelConfig, fmt: str) -> str | None:
     if fmt not in CHECKED_FORMATS:
         return (f"{fmt} is counted for the chapter 12 layouts only ({', '.join(LINEAR_FAMILIES)}); chapter 14's "
                 f"families have the bitsandbytes formats {', '.join(CHECKED_FORMATS)}")
-    if config.model_type in _LINEAR_ROUTERS:
+    from .linear_names import LINEAR_ROUTERS
+
+    if config.model_type in LINEAR_ROUTERS:
         return (f"{config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in "
                 "16 bits")
     return None
