@@ -6,6 +6,7 @@ The step's peak against MemTracker is a sample of the benchmark.
 """
 
 import pytest
+import sympy
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -169,3 +170,20 @@ def test_roles_take_the_model_types_names():
     assert LoRA(4, ("c_proj",)).roles("starcoder2") == ("l_down",)
     with pytest.raises(ValueError, match="model_type must be one of"):
         LoRA(4, ("q_proj",)).roles("qwen99")
+
+
+def test_every_model_type_has_peft_names_for_tensors_of_its_familys_map():
+    # The data of everybyte.linear_names can only name tensors of the family's linear map, whose
+    # d_in d_out are the table's numel (so the map and the table cannot drift).
+    assert set(eb.linear_names.MODULES) == set(eb.families.SUPPORTED_MODEL_TYPES)
+    for model_type, modules in eb.linear_names.MODULES.items():
+        family = eb.families.MODEL_TYPES[model_type].family
+        linears = {x.tensor: x for x in eb.linears.family_linears(family)}
+        for module, tensors in modules.items():
+            assert any(t in linears for t in tensors), (model_type, module)
+    for family in eb.families.FAMILIES:
+        names = {x.tensor for x in eb.linears.family_linears(family)}
+        tensors = [t for t in eb.parameters.TABLES[family] if t.name in names]
+        for x, t in zip(eb.linears.family_linears(family), tensors, strict=True):  # in the table's order
+            assert x.tensor == t.name and x.present == t.present, (family, x.tensor)
+            assert sympy.expand(x.count * x.d_in * x.d_out - t.count * t.numel) == 0, (family, x.tensor)
