@@ -164,11 +164,15 @@ def _hf_dict(d):
        st.sampled_from(sorted(eb.options.OPTIMIZERS)))
 def test_estimate_of_real_configs_equals_the_resolved_sympy_terms(d, batch, seq, dtype, attention, device, optimizer):
     cfg = eb.from_hf_config(_hf_dict(d))
-    mapped = eb.pipeline.linears_unavailable(cfg) is None  # LoRA and quantized formats need the linear map
-    serving = eb.knobs.Serving(weights=d["weights"] if mapped else "auto", kv_dtype=d["kv_dtype"], cache=d["cache"])
-    lora = eb.knobs.LoRA(rank=d["rank"], targets=("all-linear",), dora=d["tied"] and d["case"][0] != "mixtral")
+    # LoRA and the quantized formats need the linear map: LoRA everywhere, some formats for chapter 14's families
+    quantized = eb.pipeline.quantized_unavailable(cfg, d["weights"]) is None
+    serving = eb.knobs.Serving(weights=d["weights"] if quantized else "auto", kv_dtype=d["kv_dtype"], cache=d["cache"])
+    model_type = cfg.model_type
+    targets = ("in_proj",) if model_type in eb.linear_names.PEFT_MAMBA else ("all-linear",)
+    lora = eb.knobs.LoRA(rank=d["rank"], targets=targets,
+                         dora=d["tied"] and model_type not in eb.linear_names.PEFT_MOE_CONVERSION)
     est = eb.estimate(cfg, eb.Workload(batch, seq),
-                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora if mapped else None))
+                      eb.Setup(dtype, attention, device, optimizer, serving=serving, lora=lora))
     for key in ("parameters", "kv_cache", "training/optimizer_states", "activations", "training_peak",
                 "serving/weights", "serving/peak", "lora/trainable_parameters", "finetuning/step_peak"):
         if key not in est:

@@ -99,3 +99,63 @@ def test_gguf_k_quants_bits_per_weight():
     # The K-quants from the table (gguf's numpy has no quantizer for them): bits per weight of a 4096-row.
     bits = {kind: 8 * size / block for kind, (block, size) in quantization.GGUF_TYPES.items()}
     assert bits["q4_k"] == 4.5 and bits["q6_k"] == 6.5625 and bits["q8_0"] == 8.5 and bits["q4_0"] == 4.5
+
+
+# --- every model type of chapter 14's zoo: bitsandbytes on the CPU ---------------------------------
+
+def _zoo():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from zoo_cases import ODD
+
+    return [{"model_type": t, **c} for t, cases in ODD.items() for c in cases
+            if t != "gpt2"]  # GPT-2's Conv1D layers: replace_every_linear replaces nn.Linear modules only
+
+
+QUANTIZED = ("int8", "nf4", "fp4", "nf4-dq")  # fp4's bytes are nf4's: checked on two model types
+
+
+def _bnb(fmt):
+    bnb = pytest.importorskip("bitsandbytes")
+    if fmt == "int8":
+        return lambda lin: bnb.nn.Linear8bitLt(lin.in_features, lin.out_features, bias=lin.bias is not None,
+                                               has_fp16_weights=False)
+    return lambda lin: bnb.nn.Linear4bit(lin.in_features, lin.out_features, bias=lin.bias is not None,
+                                         compute_dtype=torch.float32, quant_type=fmt.removesuffix("-dq"),
+                                         compress_statistics=fmt == "nf4-dq", quant_storage=torch.uint8)
+
+
+@pytest.mark.parametrize("data", _zoo(), ids=lambda d: d["model_type"])
+def test_bitsandbytes_formats_of_every_zoo_model_type(data):
+    # Every nn.Linear but the output layer replaced by bitsandbytes' modules: the state dict's tensors
+    # (less the quant states' JSON and the persistent buffers, which are not weights) are the term.
+    import copy
+
+    cfg = eb.from_hf_config(data)
+    built = eb.measure.build_model(data)
+    for fmt in ("int8", "nf4", "nf4-dq") if data["model_type"] not in ("qwen3", "jamba") else QUANTIZED:
+        if eb.pipeline.quantized_unavailable(cfg, fmt):
+            with pytest.raises(ValueError, match="weights: not available"):
+                _estimate(data, fmt)
+            continue
+        model = copy.deepcopy(built)
+        if fmt == "int8" and any(isinstance(m, torch.nn.Linear) and 0 in m.weight.shape for m in model.modules()):
+            continue  # bitsandbytes' int8 fails on a layer without features (glm4_moe without shared experts)
+        buffers = sum(b.numel() * b.element_size() for name, b in model.named_buffers()
+                      if name.split(".")[-1] not in getattr(_module(model, name), "_non_persistent_buffers_set", ()))
+        model = ms.replace_every_linear(model, _bnb(fmt))
+        real = ms.state_dict_bytes(model, skip=("quant_state.bitsandbytes",)) - buffers
+        assert _estimate(data, fmt)["serving/weights"] == real, fmt
+
+
+def _module(model, name):
+    return model.get_submodule(name.rpartition(".")[0]) if "." in name else model
+
+
+def test_unchecked_formats_of_zoo_families_are_refused_in_one_line():
+    data = {"model_type": "qwen3", **next(d for d in _zoo() if d["model_type"] == "qwen3")}
+    for fmt in ("gptq-4bit", "awq-4bit", "torchao-int8wo", "gguf-q4_0"):
+        with pytest.raises(ValueError, match="counted for the chapter 12 layouts only"):
+            _estimate(data, fmt)

@@ -46,7 +46,7 @@ def _kv_terms(family: str) -> list[Term]:
 
 
 def _serving_terms(family: str) -> list[Term]:
-    return [*quantization.quantized_weight_terms(), *serving.peak_terms(WEIGHT_FORMATS)]
+    return [*quantization.quantized_weight_terms(family), *serving.peak_terms(WEIGHT_FORMATS)]
 
 
 def _finetuning_terms(family: str) -> list[Term]:

@@ -489,7 +489,10 @@ def _finetune(args) -> str:
            "adapter_gradients": est["finetuning/adapter_gradients"],
            "optimizer_states": est["finetuning/optimizer_states"],
            "paged_optimizer_states": est["finetuning/paged_optimizer_states"],
-           "activations": est.get("finetuning/activations"), "peak": peak, "note": est.activations_note}
+           "activations": est.get("finetuning/activations"), "peak": peak, "note": est.activations_note,
+           # chapter 17 follows the llama family's LoRA step tensor by tensor; elsewhere the full step's
+           # saved tensors less what no LoRA step saves are an upper bound
+           "activations_upper_bound": peak is not None and cfg.family.name != "llama"}
     if args.json:
         return json.dumps(out)
     share = 100 * out["trainable_parameters"] / out["all_parameters"]
@@ -498,7 +501,8 @@ def _finetune(args) -> str:
     if out["paged_optimizer_states"]:
         rows.append(_bytes_row(est.label("finetuning/paged_optimizer_states"), out["paged_optimizer_states"]))
     if peak is not None:
-        rows += [_bytes_row("activations a LoRA step saves for backward", out["activations"]),
+        bound = " (an upper bound)" if out["activations_upper_bound"] else ""
+        rows += [_bytes_row(f"activations a LoRA step saves for backward{bound}", out["activations"]),
                  _bytes_row("peak of one step", peak)]
     return "\n".join([
         f"{cfg.name} ({cfg.model_type}): {'DoRA' if args.dora else 'LoRA'} rank {args.lora_rank} on "

@@ -45,6 +45,8 @@ class Tensor:
     count: sp.Expr = sp.Integer(1)
     present: sp.Expr = sp.Integer(1)
     rows: sp.Expr | None = None
+    #: A 3-d bank of expert matrices (``rows`` experts): each matrix's ``(out, in)``; ``None`` otherwise.
+    matrix: tuple[sp.Expr, sp.Expr] | None = None
 
     def __post_init__(self):
         for field in ("numel", "count", "present", "rows"):
@@ -209,8 +211,9 @@ def routed_experts(count, *, width=d_model, hidden=d_ff, experts=n_experts, gate
     """The routed experts of a layer as two 3-d tensors (transformers 5): gate and up fused, and down."""
     return _kept([
         Tensor("experts.gate_up", "feed_forward_weights", experts * (1 + gated_) * hidden * width, count, present,
-               experts),
-        Tensor("experts.down", "feed_forward_weights", experts * width * hidden, count, present, experts),
+               experts, ((1 + gated_) * hidden, width)),
+        Tensor("experts.down", "feed_forward_weights", experts * width * hidden, count, present, experts,
+               (width, hidden)),
         Tensor("experts.gate_up.bias", "feed_forward_biases", experts * (1 + gated_) * hidden, count,
                present * bias, experts),
         Tensor("experts.down.bias", "feed_forward_biases", experts * width, count, present * bias, experts),
@@ -230,7 +233,7 @@ def shared_expert(count, *, width=d_model, hidden, present=1, gate=0, bias=0, ga
     return (dense_mlp(count, width=width, hidden=hidden, gated_=gated_, bias=bias, present=present,
                       fused_gate_up=fused_gate_up, prefix="shared_expert", group="shared_experts",
                       bias_group="shared_experts")
-            + _kept([Tensor("shared_expert.gate", "shared_experts", width, count, present * gate, 1)]))
+            + _kept([Tensor("shared_expert_gate", "shared_experts", width, count, present * gate, 1)]))
 
 
 # --- state-space and other token mixers (chapter 14) ------------------------------------------

@@ -4,15 +4,19 @@ LoRA (Hu et al. 2022) freezes the base and adds, beside each adapted linear
 layer ``d_in -> d_out``, a down projection ``A`` (``r x d_in``) and an up
 projection ``B`` (``d_out x r``): ``r (d_in + d_out)`` trainable parameters.
 DoRA (Liu et al. 2024) adds a magnitude vector of ``d_out``.  Which layers are
-adapted is a role switch per kind of layer (``l_q``, ``l_v``, ...;
-:data:`everybyte.knobs.LORA_MODULES` maps peft's target names to them, and
-``all-linear`` to every linear layer but the output layer).  For transformers
-5's Mixtral, peft 0.21.2's ``all-linear`` also adapts the router (a linear
-layer to ``n_experts`` outputs) and the 3-d expert tensors through
-``target_parameters``: for the fused gate/up tensor ``A`` is
-``2 r n_experts x d_model`` and ``B`` ``2 d_ff x 2 r n_experts``, for the down
-tensor ``A`` is ``r n_experts x d_ff`` and ``B`` ``d_model x r n_experts``
-(read from the adapters peft creates; tests/test_finetuning.py checks them).
+adapted is a role switch per kind of layer (``l_q``, ``l_v``, ``l_gate_up``,
+``l_kv_a``, ``l_ssm_in``...; one per adaptable tensor of the family's table,
+:func:`everybyte.linears.family_linears`), and
+:data:`everybyte.knobs.LORA_MODULES` maps each model type's peft target names
+to them, and ``all-linear`` to every linear layer but the output layer.  For
+the MoE model types whose transformers 5 experts peft 0.21.2 converts
+(Mixtral, Qwen3-MoE, DeepSeek...; :data:`everybyte.linear_names.PEFT_MOE_CONVERSION`),
+``all-linear`` adapts the router (a linear layer to ``n_experts`` outputs) and
+the 3-d expert tensors through ``target_parameters`` instead of the dense and
+shared MLPs: for the fused gate/up tensor ``A`` is ``2 r n_experts x d_model``
+and ``B`` ``2 d_ff x 2 r n_experts``, for the down tensor ``A`` is
+``r n_experts x d_ff`` and ``B`` ``d_model x r n_experts`` (read from the
+adapters peft creates; tests/test_finetuning.py checks every model type).
 
 Memory of one step: the frozen base in the setup's dtype, or in NF4 with
 double quantization for QLoRA (Dettmers et al. 2023, section 3: NF4, double
@@ -22,18 +26,19 @@ states are bitsandbytes' unified memory, which the driver may move to CPU RAM,
 so they are counted apart from the card.  A frozen layer saves no input for a
 weight gradient: the saved activations are the full step's accounting
 (:mod:`everybyte.activations`) with those tensors taken out (llama family,
-:func:`activation_terms`), or the full step's as an upper bound (the others).
+:func:`activation_terms`), or the full step's less what no LoRA step saves, an
+upper bound (the other families with an accounting).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from .linears import LINEARS
 from . import families
+from .linears import family_linears
 from .symbols import (
-    B, L, S, b_dtype, b_opt, b_opt_tensor, d_ff, d_model, dora, fused_experts, gated, lora_down, lora_experts,
-    lora_gate, lora_k, lora_o, lora_q, lora_up, lora_v, n_experts, n_opt_temporaries, paged_optimizer, qlora, r_lora,
+    B, L, S, b_dtype, b_opt, b_opt_tensor, dora, lora_down, lora_gate, lora_k, lora_o, lora_q, lora_up, lora_v,
+    n_opt_temporaries, paged_optimizer, qlora, r_lora,
 )
 from .terms import Term, ref
 
@@ -41,19 +46,33 @@ SECTION = "sec-lora"
 SECTION_STEP = "sec-lora-step"
 
 
-def _adapted():
-    return [x for x in LINEARS if x.role is not None]
+def _adapted(family: str, banks: bool = True):
+    """The linear layers of ``family``'s map that LoRA can adapt (with or without the 3-d expert banks)."""
+    return [x for x in family_linears(family) if x.role is not None and (banks or not x.bank)]
 
 
-#: Trainable parameters of the 3-d Mixtral experts under all-linear, per layer (peft 0.21.2's ParamWrapper).
-expert_adapter_parameters = ((1 + gated) * r_lora * n_experts * (d_model + (1 + gated) * d_ff)
-                             + r_lora * n_experts * (d_ff + d_model))
+def trainable_parameters_of(family: str) -> sp.Expr:
+    """LoRA's trainable parameters in ``family``: ``r (d_in + d_out)`` per adapted layer, DoRA's ``d_out``.
 
-trainable_parameters = (sp.Add(*(x.role * x.present * x.count * (r_lora * (x.d_in + x.d_out) + dora * x.d_out)
-                                 for x in _adapted()))
-                        + lora_experts * fused_experts * L * expert_adapter_parameters)
-adapter_tensors = (sp.Add(*(x.role * x.present * x.count * (2 + dora) for x in _adapted()))
-                   + lora_experts * fused_experts * L * 4)
+    A 3-d expert bank that peft adapts as a parameter (ParamWrapper) gets, per
+    layer, ``A`` of ``k r n_experts x d_in`` and ``B`` of ``d_out x k r
+    n_experts``, with ``k`` the number of projections fused into it (2 for
+    the gate/up tensor); DoRA is refused there.
+    """
+    return sp.Add(*(x.role * x.present * x.count * (x.fused * r_lora * (x.d_in + x.d_out)
+                                                    + (0 if x.bank else dora * x.d_out))
+                    for x in _adapted(family)))
+
+
+def adapter_tensors_of(family: str) -> sp.Expr:
+    """LoRA's adapter tensors in ``family``: A, B (and DoRA's magnitude) per adapted layer or expert bank."""
+    return sp.Add(*(x.role * x.present * (x.tensors * 2 if x.bank else x.count * (2 + dora))
+                    for x in _adapted(family)))
+
+
+#: Chapter 12's decoder (the llama family's map, which is every chapter 12 family's): what chapter 17 prints.
+trainable_parameters = trainable_parameters_of("llama")
+adapter_tensors = adapter_tensors_of("llama")
 
 
 def _any(*switches) -> sp.Expr:
@@ -118,7 +137,7 @@ def activation_terms(family: str) -> list[Term]:
         if each != 0:
             out.append(Term(f"finetuning/activations/{key}", term.label, each, count, tags={"finetuning", "step"},
                             section=SECTION_STEP))
-    adapters = sp.Add(*(x.role * x.present * x.count for x in _adapted()))
+    adapters = sp.Add(*(x.role * x.present * x.count for x in _adapted(family, banks=False)))
     out.append(Term("finetuning/activations/adapters", "adapter inputs of B (fp32, B S r per adapted layer)",
                     4 * B * S * r_lora * adapters, tags={"finetuning", "step"}, section=SECTION_STEP))
     out.append(Term("finetuning/activations", "saved for backward by one LoRA step (total)",
@@ -133,9 +152,9 @@ def terms(family: str) -> list[Term]:
     base = sp.Piecewise((ref("quantized_weights/nf4-dq"), sp.Eq(qlora, 1)), (b_dtype * ref("parameters"), True))
     out = [
         Term("lora/trainable_parameters", "trainable parameters (as peft's get_nb_trainable_parameters counts them)",
-             trainable_parameters, tags=tags, section=SECTION, unit="parameters"),
+             trainable_parameters_of(family), tags=tags, section=SECTION, unit="parameters"),
         Term("lora/adapter_tensors", "adapter tensors (A, B and DoRA's magnitude per adapted layer)",
-             adapter_tensors, tags=tags, section=SECTION, unit="tensors"),
+             adapter_tensors_of(family), tags=tags, section=SECTION, unit="tensors"),
         Term("finetuning/base_weights", "frozen base (setup's dtype, or NF4 with double quantization for QLoRA)",
              base, tags=tags, section=SECTION_STEP),
         Term("finetuning/adapter_weights", "adapter weights (fp32)", 4 * ref("lora/trainable_parameters"), tags=tags,
@@ -153,7 +172,8 @@ def terms(family: str) -> list[Term]:
     if families.FAMILIES[family].activations is None:  # the step's peak needs the saved activations
         return out
     out += activation_terms(family)
-    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False) for x in _adapted()),
+    largest = sp.Max(*(x.role * x.present * r_lora * sp.Max(x.d_in, x.d_out, evaluate=False)
+                       for x in _adapted(family, banks=False)),
                      evaluate=False)
     out += [
         Term("finetuning/step_peak/start_of_backward", "LoRA step: start of backward",

@@ -20,6 +20,7 @@ it, as peft does.
 from __future__ import annotations
 
 from . import validation as check
+from . import linear_names as _names
 from .records import Record
 
 #: Quantized weight formats, in the order of the ``w_fmt`` symbol (1, 2, ...); 0 is the setup's dtype.
@@ -99,28 +100,24 @@ class Serving(Record):
         }
 
 
-#: The kinds of linear layer LoRA can adapt, by the role symbol's name.
-LORA_ROLES: tuple[str, ...] = ("l_q", "l_k", "l_v", "l_qkv", "l_o", "l_gate", "l_up", "l_down", "l_router",
-                               "l_experts")
-#: Module names as peft matches them (the last part of a module's name), by family, and the roles each covers.
-#: GPT-2's ``c_proj`` names both the attention output and the second feed-forward projection.
-LORA_MODULES: dict[str, dict[str, tuple[str, ...]]] = {
-    "gpt2": {"c_attn": ("l_qkv",), "c_proj": ("l_o", "l_down"), "c_fc": ("l_up",)},
-    "llama": {"q_proj": ("l_q",), "k_proj": ("l_k",), "v_proj": ("l_v",), "o_proj": ("l_o",),
-              "gate_proj": ("l_gate",), "up_proj": ("l_up",), "down_proj": ("l_down",)},
-    "gpt_neox": {"query_key_value": ("l_qkv",), "dense": ("l_o",), "dense_h_to_4h": ("l_up",),
-                 "dense_4h_to_h": ("l_down",)},
-    "mixtral": {"q_proj": ("l_q",), "k_proj": ("l_k",), "v_proj": ("l_v",), "o_proj": ("l_o",),
-                "gate": ("l_router",)},
-}
-#: What peft 0.21.2's ``all-linear`` adapts, by family: every linear layer but the output layer, and for
-#: transformers 5's Mixtral the router and the 3-d expert tensors (through target_parameters).
-ALL_LINEAR: dict[str, tuple[str, ...]] = {
-    "gpt2": ("l_qkv", "l_o", "l_down", "l_up"),
-    "llama": ("l_q", "l_k", "l_v", "l_o", "l_gate", "l_up", "l_down"),
-    "gpt_neox": ("l_qkv", "l_o", "l_up", "l_down"),
-    "mixtral": ("l_q", "l_k", "l_v", "l_o", "l_router", "l_experts"),
-}
+#: The kinds of linear layer LoRA can adapt, by the role symbol's name (one per adaptable tensor of the tables).
+LORA_ROLES: tuple[str, ...] = _names.LORA_ROLES
+
+
+def _module_roles(model_type: str) -> dict[str, tuple[str, ...]]:
+    return {module: tuple(dict.fromkeys(_names.ROLES[t] for t in tensors))
+            for module, tensors in _names.MODULES[model_type].items()}
+
+
+#: Module names as peft matches them (the last part of a module's name), by model type, and the roles each
+#: covers (:data:`everybyte.linear_names.MODULES`).  GPT-2's ``c_proj`` names both the attention output and
+#: the second feed-forward projection.
+LORA_MODULES: dict[str, dict[str, tuple[str, ...]]] = {t: _module_roles(t) for t in _names.MODULES}
+#: What peft 0.21.2's ``all-linear`` adapts, by model type: every linear layer but the output layer, and where
+#: peft converts transformers 5's experts (Mixtral, Qwen3-MoE, DeepSeek...) the router and the 3-d expert
+#: tensors through target_parameters instead of the dense and shared MLPs.
+ALL_LINEAR: dict[str, tuple[str, ...]] = {t: tuple(dict.fromkeys(r for roles in m.values() for r in roles))
+                                          for t, m in LORA_MODULES.items()}
 #: Optimizers whose states can be paged (bitsandbytes' paged_adamw_32bit and friends).
 PAGEABLE = ("adamw",)
 
@@ -159,27 +156,45 @@ class LoRA(Record):
             check.choice("quant", self.quant, ("nf4",))
         check.boolean("paged", self.paged)
 
-    def roles(self, family: str) -> tuple[str, ...]:
-        """The role symbols these targets switch on in ``family`` (ValueError if a name matches nothing there)."""
-        check.choice("family", family, LORA_MODULES)
+    def roles(self, model_type: str) -> tuple[str, ...]:
+        """The role symbols these targets switch on in ``model_type`` (ValueError if peft would refuse them)."""
+        from .families import MODEL_TYPES
+
+        check.choice("model_type", model_type, LORA_MODULES)
+        family = MODEL_TYPES[model_type].family
+        where = f"the {model_type} family" if family == model_type else f"{model_type} (the {family} family)"
+        modules = LORA_MODULES[model_type]
         if self.targets == ("all-linear",):
-            return ALL_LINEAR[family]
-        modules = LORA_MODULES[family]
+            if model_type in _names.PEFT_MAMBA:
+                raise ValueError(f"targets: peft 0.21.2 refuses all-linear on {model_type}: module 'out_proj' is "
+                                 "incompatible with Mamba-based models (incompatible modules: out_proj, conv1d); "
+                                 f"name the modules instead ({', '.join(m for m in modules if m != 'out_proj')})")
+            return ALL_LINEAR[model_type]
         missing = [t for t in self.targets if t not in modules]
         if missing:
-            raise ValueError(f"targets {', '.join(missing)} match no module of the {family} family; "
+            raise ValueError(f"targets {', '.join(missing)} match no module of {where}; "
                              f"its linear layers are {', '.join(modules)} (or all-linear)")
+        if model_type in _names.PEFT_MAMBA and "out_proj" in self.targets:
+            raise ValueError(f"targets: peft 0.21.2 refuses out_proj on {model_type}: it is incompatible with "
+                             "Mamba-based models (incompatible modules: out_proj, conv1d)")
+        for fused, parts in _names.PEFT_MOE_CONVERSION.get(model_type, {}).items():
+            named = [p for p in parts if p in self.targets]
+            if 0 < len(named) < len(parts):
+                raise ValueError(f"targets: peft 0.21.2 cannot convert {', '.join(named)} without also targeting "
+                                 f"{', '.join(p for p in parts if p not in named)} because they are fused into "
+                                 f"{fused} ({model_type}'s 3-d expert tensor)")
         roles = []
         for target in self.targets:
             roles += [r for r in modules[target] if r not in roles]
         return tuple(roles)
 
-    def symbol_values(self, family: str | None = None) -> dict[str, int]:
-        """Values of the fine-tuning symbols by name (the roles need ``family``; without it none is on)."""
-        on = set(self.roles(family)) if family is not None else set()
-        if self.dora and on & {"l_experts", "l_router"}:
-            raise ValueError("dora: peft 0.21.2 refuses DoRA on Mixtral's router and 3-d expert tensors, which it "
-                             "adapts as parameters (lora.ParamWrapper does not work with use_dora=True); "
+    def symbol_values(self, model_type: str | None = None) -> dict[str, int]:
+        """Values of the fine-tuning symbols by name (the roles need ``model_type``; without it none is on)."""
+        on = set(self.roles(model_type)) if model_type is not None else set()
+        if self.dora and model_type in _names.PEFT_MOE_CONVERSION and on & {"l_experts", "l_experts_down",
+                                                                           "l_router"}:
+            raise ValueError(f"dora: peft 0.21.2 refuses DoRA on {model_type}'s router and 3-d expert tensors, "
+                             "which it adapts as parameters (lora.ParamWrapper does not work with use_dora=True); "
                              "target the attention projections instead")
         return {"r_lora": self.rank, **{role: int(role in on) for role in LORA_ROLES},
                 "x_dora": int(self.dora), "x_qlora": int(self.quant == "nf4"), "x_paged": int(self.paged)}

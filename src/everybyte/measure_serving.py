@@ -235,6 +235,24 @@ def replace_linears(model, make):
     return model
 
 
+def replace_every_linear(model, make):
+    """``model`` with every nn.Linear module but the output layer replaced by ``make(linear)`` (weights copied).
+
+    What bitsandbytes' transformers integration replaces, for any model type: the linear layers of the
+    blocks and the ones outside them (OPT's projections), not the output layer, the embeddings, the
+    norms, the convolutions or transformers 5's 3-d expert tensors.
+    """
+    torch = _torch()
+    head = model.get_output_embeddings()
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, torch.nn.Linear) and child is not head:
+                new = make(child)
+                new.load_state_dict(child.state_dict())
+                setattr(parent, name, new.to("cpu"))
+    return model
+
+
 def state_dict_bytes(module, *, skip=()) -> int:
     """Bytes of the distinct storages of ``module.state_dict()`` (keys containing a ``skip`` string left out)."""
     seen: dict[int, int] = {}

@@ -87,13 +87,16 @@ def kv_cache_unavailable(config: ModelConfig, workload: Workload) -> str | None:
     return None
 
 
-#: The families whose linear layers chapters 15 to 17 map one by one: which ones LoRA adapts
-#: (peft's module names), which ones a quantizer packs, how tensor parallelism splits them and what a
-#: serving step holds inside them.
+#: The families whose linear layers chapters 15 to 17 map one by one for everything: which ones LoRA
+#: adapts, which ones a quantizer packs, how tensor parallelism splits them and what a serving step holds
+#: inside them.
 LINEAR_FAMILIES = ("gpt2", "llama", "gpt_neox", "mixtral")
 #: The terms that need that map (their keys, or the keys under them).
 _LINEAR_PREFIXES = ("lora", "finetuning", "quantized_weights", "serving/prefill", "serving/decode",
                     "serving/working_memory", "serving/peak")
+#: The part of them LoRA needs, which every model type of :data:`everybyte.knobs.LORA_MODULES` has: its
+#: linear map comes from its family's tensor table (everybyte.linears) and peft's module names.
+_LORA_PREFIXES = ("lora", "finetuning")
 
 
 #: Kept whatever is withheld: the serving weights, which are the dtype's where the map is missing
@@ -102,33 +105,66 @@ _KEPT = frozenset({"serving/weights"})
 
 
 def linears_unavailable(config: ModelConfig) -> str | None:
-    """Why chapters 15 to 17's map of the linear layers does not cover ``config``, or ``None`` when it does.
+    """Why chapters 15 to 17's map of the linear layers does not cover all of ``config``, or ``None`` when it does.
 
-    LoRA adapters, quantized weight formats, the serving working memory and
-    tensor or pipeline parallelism are counted layer by layer from that map;
-    it follows the chapter 12 layouts (GPT-2, Llama, GPT-NeoX, Mixtral and the
-    model types read as them).  Chapter 14's families count exactly, but their
-    linear layers are not mapped yet.
+    Quantized weight formats, the serving working memory and tensor or
+    pipeline parallelism are counted layer by layer from that map for the
+    chapter 12 layouts (GPT-2, Llama, GPT-NeoX, Mixtral and the model types
+    read as them).  Chapter 14's families have LoRA (:func:`lora_unavailable`)
+    and the bitsandbytes formats (:func:`quantized_unavailable`), not the
+    rest yet: their serving transients and parallel splits are not derived.
     """
     family = config.family.name
     if family in LINEAR_FAMILIES:
         return None
-    return (f"{config.model_type} is chapter 14's {family} family, whose linear layers are not yet mapped for LoRA, "
-            f"quantized weights, tensor or pipeline parallelism and the serving working memory (mapped: the "
-            f"{', '.join(LINEAR_FAMILIES)} layouts)")
+    return (f"{config.model_type} is chapter 14's {family} family, whose linear layers are not yet mapped for "
+            f"tensor or pipeline parallelism, the serving working memory and the GPTQ, AWQ, torchao and GGUF "
+            f"formats (mapped: the {', '.join(LINEAR_FAMILIES)} layouts; LoRA and the bitsandbytes formats "
+            f"are mapped for every family)")
+
+
+def lora_unavailable(config: ModelConfig) -> str | None:
+    """Why LoRA's adapters and the LoRA step are not counted for ``config``, or ``None`` when they are."""
+    from .knobs import LORA_MODULES
+
+    if config.model_type in LORA_MODULES:
+        return None
+    return f"peft's module names of {config.model_type} are not mapped (mapped: {', '.join(LORA_MODULES)})"
+
+
+#: The formats chapter 14's families have, checked against bitsandbytes on the CPU for every model type of
+#: the zoo (tests/test_quantization.py): it replaces the nn.Linear modules, whatever the family.
+CHECKED_FORMATS = ("int8", "nf4", "fp4", "nf4-dq")
+
+
+def quantized_unavailable(config: ModelConfig, fmt: str) -> str | None:
+    """Why ``quantized_weights/<fmt>`` is not counted for ``config``, or ``None`` when it is."""
+    if config.family.name in LINEAR_FAMILIES:
+        return None
+    if fmt not in CHECKED_FORMATS:
+        return (f"{fmt} is counted for the chapter 12 layouts only ({', '.join(LINEAR_FAMILIES)}); chapter 14's "
+                f"families have the bitsandbytes formats {', '.join(CHECKED_FORMATS)}")
+    from .linear_names import LINEAR_ROUTERS
+
+    if config.model_type in LINEAR_ROUTERS:
+        return (f"{config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in "
+                "16 bits")
+    return None
 
 
 def _refuse_unmapped(config: ModelConfig, setup: Setup, note: str) -> None:
     """A setup that asks for what ``note`` says is not mapped: a ValueError naming the argument."""
-    asked = []
-    if setup.lora is not None:
-        asked.append("lora")
-    if setup.serving is not None and setup.serving.weights != "auto":
-        asked.append("weights")
+    if setup.lora is not None and lora_unavailable(config):
+        raise ValueError(f"lora: not available for this model; {lora_unavailable(config)}")
+    for name, fmt in (("quant", "nf4-dq" if setup.lora is not None and setup.lora.quant else None),
+                      ("weights", setup.serving.weights if setup.serving is not None else None)):
+        why = quantized_unavailable(config, fmt) if fmt not in (None, "auto") else None
+        if why:
+            raise ValueError(f"{name}: not available for this model; {why}")
     if setup.parallel is not None:
-        asked += [name for name in ("tp", "pp", "ep") if getattr(setup.parallel, name) > 1]
-    if asked:
-        raise ValueError(f"{asked[0]}: not available for this model; {note}")
+        asked = [name for name in ("tp", "pp", "ep") if getattr(setup.parallel, name) > 1]
+        if asked:
+            raise ValueError(f"{asked[0]}: not available for this model; {note}")
 
 
 def _linear_keys(keys) -> set[str]:
@@ -141,13 +177,26 @@ def _kv_keys(keys) -> set[str]:
     return {key for key in keys if key == "kv_cache" or key.startswith("kv_cache/")}
 
 
-def _withheld(family: str, seeds: set[str]) -> set[str]:
-    """``seeds`` and every term that refers to one of them, however indirectly."""
+#: References that do not count when the base is not quantized: LoRA's frozen base is the setup's dtype then.
+_QLORA_ONLY = frozenset({("finetuning/base_weights", "quantized_weights/nf4-dq")})
+
+
+def _withheld(family: str, seeds: set[str], cut: frozenset = frozenset()) -> set[str]:
+    """``seeds`` and every term that refers to one of them, however indirectly (leaving out the ``cut`` references)."""
     out = set(seeds)
     for key, refs in _references(family).items():  # terms come after the terms they refer to
-        if any(r in out for r in refs):
+        if any(r in out and (key, r) not in cut for r in refs):
             out.add(key)
     return out
+
+
+def _linear_seeds(config: ModelConfig, keys) -> set[str]:
+    """The keys the linear map does not cover for ``config``: LoRA's and the checked formats' are left out."""
+    seeds = _linear_keys(keys)
+    if lora_unavailable(config) is None:
+        seeds = {k for k in seeds if not any(k == p or k.startswith(p + "/") for p in _LORA_PREFIXES)}
+    return {k for k in seeds if not (k.startswith("quantized_weights/")
+                                     and quantized_unavailable(config, k.removeprefix("quantized_weights/")) is None)}
 
 
 def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: Setup | None = None) -> dict:
@@ -165,7 +214,7 @@ def symbol_values(config: ModelConfig, workload: Workload | None = None, setup: 
         # What needs the model or the workload: the LoRA targets' roles in this family, a static
         # cache's length (the workload's S unless max_cache_len is given).
         if setup.lora is not None:
-            values.update(setup.lora.symbol_values(config.family.name))
+            values.update(setup.lora.symbol_values(config.model_type))
         if workload is not None:
             values.update(setup.serving_or_default().symbol_values(values["b_dtype"], workload.seq))
         # The serving peak counts a feed-forward activation's intermediates by n_act (gelu_new's four);
@@ -209,9 +258,10 @@ class Estimate(Record):
         if key not in self.info:  # a term of another family's accounting, or of none
             return self.activations_note
         family = self.config.family.name
+        cut = _QLORA_ONLY if self.values.get("x_qlora", 0) == 0 else frozenset()
         for note, seed in ((self.kv_cache_note, _kv_keys(self.info)),
-                           (self.linears_note, _linear_keys(self.info))):
-            if note and key in _withheld(family, seed) - _KEPT:
+                           (self.linears_note, _linear_seeds(self.config, self.info))):
+            if note and key in _withheld(family, seed, cut) - _KEPT:
                 return note
         return self.activations_note
 
@@ -286,8 +336,9 @@ def estimate(config: ModelConfig, workload: Workload | None = None, setup: Setup
     if kv_note:
         seeds |= _kv_keys(info)
     if linear_note:
-        seeds |= _linear_keys(info)
-    withheld = _withheld(family, seeds) - _KEPT if seeds else set()
+        seeds |= _linear_seeds(config, info)
+    cut = _QLORA_ONLY if values.get("x_qlora", 0) == 0 else frozenset()
+    withheld = _withheld(family, seeds, cut) - _KEPT if seeds else set()
     numbers = {key: numbers[key] for key in info if key in numbers and key not in withheld}
     return Estimate(config, workload, setup, MappingProxyType(numbers), MappingProxyType(info), note,
                     MappingProxyType(values), kv_note, linear_note)

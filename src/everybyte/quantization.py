@@ -2,8 +2,9 @@
 
 One term per format of :data:`everybyte.knobs.WEIGHT_FORMATS`,
 ``quantized_weights/<format>``: the packed linear layers plus everything the
-scheme leaves unquantized.  For every linear layer ``d_in -> d_out`` of
-:data:`everybyte.linears.LINEARS` with ``n = d_in d_out`` weights:
+scheme leaves unquantized, for each family from its linear map
+(:func:`everybyte.linears.family_linears`).  For every linear layer
+``d_in -> d_out`` with ``n = d_in d_out`` weights:
 
 * bitsandbytes LLM.int8 (Dettmers et al. 2022; ``Linear8bitLt``): ``n`` int8
   values, one fp32 scale per output row (``SCB``) and a 1-byte
@@ -39,6 +40,12 @@ not ``nn.Linear`` modules, so bitsandbytes and torchao leave them too, while
 GPTQ, AWQ and GGUF files quantize every expert's matrices.  torchao replaces
 ``nn.Linear`` modules only: GPT-2's ``Conv1D`` layers stay as they are there
 (not modelled: the term assumes ``nn.Linear`` layers).
+
+Checked against bitsandbytes on the CPU for every model type of chapter 14's
+zoo (int8, NF4, FP4, NF4 with double quantization); chapter 14's families
+get those formats only (:func:`everybyte.pipeline.quantized_unavailable`).
+torchao quantizes a tied output layer too (a new int8 copy beside the
+embedding), which the term leaves out: it holds for untied output layers.
 """
 
 from __future__ import annotations
@@ -46,8 +53,10 @@ from __future__ import annotations
 import sympy as sp
 
 from .knobs import WEIGHT_FORMATS
-from .linears import BLOCK_LINEARS, EXPERT_TENSORS, LINEARS, Linear, weight_elements
-from .symbols import V, P, b_dtype, d_ff, d_model, fused_experts, gated, L, learned_positions, n_experts
+from dataclasses import replace
+
+from .linears import Linear, family_linears, weight_elements
+from .symbols import b_dtype, gated
 from .terms import Term, ref
 
 SECTION = "sec-quantized-weights"
@@ -63,16 +72,33 @@ BNB_BLOCK = 64
 BNB_NESTED_BLOCK = 256
 GROUP = 128
 
-#: Experts as separate matrices (gate and up apart), as GPTQ, AWQ and GGUF files store them.
-_EXPERT_MATRICES = (
-    Linear("experts.gate_up", "experts.gate_up", d_model, d_ff, L * n_experts * (1 + gated), fused_experts, None),
-    EXPERT_TENSORS[1],
-)
-_EMBEDDINGS = (
-    Linear("embed_tokens", "embed_tokens", d_model, V, sp.Integer(1), sp.Integer(1), None),
-    Linear("embed_positions", "embed_positions", d_model, P, sp.Integer(1), learned_positions, None),
-)
-_ROUTER_AND_HEAD = tuple(x for x in LINEARS if x.name in ("router", "lm_head"))
+def _expert_matrices(linears) -> tuple[Linear, ...]:
+    """The 3-d expert banks as separate matrices (gate and up apart), as GPTQ, AWQ and GGUF files store them."""
+    out = []
+    for x in linears:
+        if x.bank and x.tensor == "experts.gate_up":
+            out.append(replace(x, d_out=sp.cancel(x.d_out / (1 + gated)), count=x.count * (1 + gated)))
+        elif x.bank:
+            out.append(x)
+    return tuple(out)
+
+
+def _embeddings(family: str) -> tuple[Linear, ...]:
+    """The embedding tables (2-d tensors GGUF quantizes like the linear layers)."""
+    from .parameters import TABLES
+
+    return tuple(Linear(t.name, t.name, sp.cancel(t.numel / t.rows), t.rows, t.count, t.present, None)
+                 for t in TABLES[family] if t.name in ("embed_tokens", "embed_positions"))
+
+
+def _ceil(x):
+    # expanded first: SymPy drops a ceiling it can prove integral and would leave a fraction the
+    # generated code cannot print (2 (a + b) / 2)
+    return sp.ceiling(sp.expand(x))
+
+
+def _floor(x):
+    return sp.floor(sp.expand(x))
 
 
 def _int8(d_in, d_out):
@@ -81,23 +107,23 @@ def _int8(d_in, d_out):
 
 def _four_bit(d_in, d_out):
     n = d_in * d_out
-    return sp.ceiling(n / 2) + 4 * sp.ceiling(n / BNB_BLOCK) + 4 * 16
+    return _ceil(n / 2) + 4 * _ceil(n / BNB_BLOCK) + 4 * 16
 
 
 def _four_bit_double(d_in, d_out):
     n = d_in * d_out
-    blocks = sp.ceiling(n / BNB_BLOCK)
-    return sp.ceiling(n / 2) + blocks + 4 * sp.ceiling(n / (BNB_BLOCK * BNB_NESTED_BLOCK)) + 4 * 16 + 4 * 256
+    blocks = _ceil(n / BNB_BLOCK)
+    return _ceil(n / 2) + blocks + 4 * _ceil(n / (BNB_BLOCK * BNB_NESTED_BLOCK)) + 4 * 16 + 4 * 256
 
 
 def _gptq(d_in, d_out):
-    groups = sp.ceiling(d_in / GROUP)
-    return 4 * sp.floor(d_in / 8) * d_out + 4 * groups * sp.floor(d_out / 8) + 2 * groups * d_out + 4 * d_in
+    groups = _ceil(d_in / GROUP)
+    return 4 * _floor(d_in / 8) * d_out + 4 * groups * _floor(d_out / 8) + 2 * groups * d_out + 4 * d_in
 
 
 def _awq(d_in, d_out):
-    groups = sp.floor(d_in / GROUP)
-    return 4 * d_in * sp.floor(d_out / 8) + 4 * groups * sp.floor(d_out / 8) + 2 * groups * d_out
+    groups = _floor(d_in / GROUP)
+    return 4 * d_in * _floor(d_out / 8) + 4 * groups * _floor(d_out / 8) + 2 * groups * d_out
 
 
 def _torchao_int8(d_in, d_out):
@@ -105,32 +131,43 @@ def _torchao_int8(d_in, d_out):
 
 
 def _gguf(block, size):
-    return lambda d_in, d_out: d_out * sp.ceiling(d_in / block) * size
+    return lambda d_in, d_out: d_out * _ceil(d_in / block) * size
 
 
 def _packed(linears, per_matrix) -> sp.Expr:
     return sp.Add(*(x.present * x.count * per_matrix(x.d_in, x.d_out) for x in linears))
 
 
-def format_bytes(name: str) -> sp.Expr:
-    """Bytes of the whole model's weights in format ``name`` (a key of WEIGHT_FORMATS)."""
+#: The tensors bitsandbytes and torchao leave as they are although they are linear: the output layer
+#: (transformers keeps lm_head out of bitsandbytes) and the router, which transformers 5 keeps as a
+#: parameter of its own module (the model types whose router is an nn.Linear are refused:
+#: everybyte.pipeline.quantized_unavailable).
+_KEPT_LINEAR = ("router", "lm_head")
+
+
+def format_bytes(name: str, family: str = "llama") -> sp.Expr:
+    """Bytes of the whole model's weights in format ``name`` (a key of WEIGHT_FORMATS), in ``family``'s layout."""
+    linears = family_linears(family)
+    block = tuple(x for x in linears if not x.bank and x.tensor not in _KEPT_LINEAR)
+    head = tuple(x for x in linears if x.tensor == "lm_head")
+    router = tuple(x for x in linears if x.tensor == "router")
+    experts = _expert_matrices(linears)
     schemes = {  # format: (per-matrix bytes, packed layers, bytes of each unquantized parameter)
-        "int8": (_int8, BLOCK_LINEARS, b_dtype),
-        "nf4": (_four_bit, BLOCK_LINEARS, b_dtype),
-        "fp4": (_four_bit, BLOCK_LINEARS, b_dtype),
-        "nf4-dq": (_four_bit_double, BLOCK_LINEARS, b_dtype),
-        "gptq-4bit": (_gptq, BLOCK_LINEARS + _EXPERT_MATRICES, b_dtype),
-        "awq-4bit": (_awq, BLOCK_LINEARS + _EXPERT_MATRICES, b_dtype),
-        "torchao-int8wo": (_torchao_int8, BLOCK_LINEARS + _ROUTER_AND_HEAD[1:], b_dtype),
+        "int8": (_int8, block, b_dtype),
+        "nf4": (_four_bit, block, b_dtype),
+        "fp4": (_four_bit, block, b_dtype),
+        "nf4-dq": (_four_bit_double, block, b_dtype),
+        "gptq-4bit": (_gptq, block + experts, b_dtype),
+        "awq-4bit": (_awq, block + experts, b_dtype),
+        "torchao-int8wo": (_torchao_int8, block + head, b_dtype),
     }
-    for kind, (block, size) in GGUF_TYPES.items():
-        schemes[f"gguf-{kind}"] = (_gguf(block, size), BLOCK_LINEARS + _EXPERT_MATRICES + _ROUTER_AND_HEAD
-                                   + _EMBEDDINGS, 4)
-    per_matrix, linears, unquantized = schemes[name]
-    return _packed(linears, per_matrix) + unquantized * (ref("parameters") - weight_elements(linears))
+    for kind, (size_block, size) in GGUF_TYPES.items():
+        schemes[f"gguf-{kind}"] = (_gguf(size_block, size), block + experts + router + head + _embeddings(family), 4)
+    per_matrix, packed, unquantized = schemes[name]
+    return _packed(packed, per_matrix) + unquantized * (ref("parameters") - weight_elements(packed))
 
 
-def quantized_weight_terms() -> list[Term]:
+def quantized_weight_terms(family: str = "llama") -> list[Term]:
     """``quantized_weights/<format>`` for every format."""
-    return [Term(f"quantized_weights/{name}", f"weights in {label}", format_bytes(name), tags={"weights", "serving"},
-                 section=SECTION) for name, label in WEIGHT_FORMATS.items()]
+    return [Term(f"quantized_weights/{name}", f"weights in {label}", format_bytes(name, family),
+                 tags={"weights", "serving"}, section=SECTION) for name, label in WEIGHT_FORMATS.items()]

@@ -264,6 +264,39 @@ lora_up = sp.Symbol("l_up", **_SWITCH)
 lora_down = sp.Symbol("l_down", **_SWITCH)
 lora_router = sp.Symbol("l_router", **_SWITCH)
 lora_experts = sp.Symbol("l_experts", **_SWITCH)
+#: The other kinds of linear layer of chapter 14's families, by switch name: what each one adapts
+#: (everybyte.linears maps every family's tensors to these roles and peft's module names to them).
+LORA_MORE_ROLES: dict[str, tuple[str, str]] = {
+    "l_experts_down": ("expert down", "the 3-d expert down tensors (peft's target_parameters)"),
+    "l_gate_up": ("gate_up", "fused gate and up projections (gate_up_proj)"),
+    "l_q_a": ("q_a", "latent attention's query down projections (q_a_proj)"),
+    "l_q_b": ("q_b", "latent attention's query up projections (q_b_proj)"),
+    "l_kv_a": ("kv_a", "latent attention's key-value down projections (kv_a_proj_with_mqa)"),
+    "l_kv_b": ("kv_b", "latent attention's key-value up projections (kv_b_proj)"),
+    "l_shared_gate": ("shared gate", "the shared experts' gate projections"),
+    "l_shared_up": ("shared up", "the shared experts' up projections"),
+    "l_shared_down": ("shared down", "the shared experts' down projections"),
+    "l_shared_gate_up": ("shared gate_up", "the shared experts' fused gate and up projections"),
+    "l_shared_expert_gate": ("shared-expert gate", "the shared expert's sigmoid gate (shared_expert_gate)"),
+    "l_ssm_in": ("ssm in", "the Mamba mixers' input projections (in_proj)"),
+    "l_ssm_x": ("ssm x", "Mamba-1's time-step and B, C projections (x_proj)"),
+    "l_ssm_dt": ("ssm dt", "Mamba-1's time-step expansions (dt_proj)"),
+    "l_ssm_out": ("ssm out", "the Mamba mixers' output projections (out_proj)"),
+    "l_lin_qkvz": ("DeltaNet qkvz", "the gated DeltaNet's fused q, k, v, z projections (in_proj_qkvz)"),
+    "l_lin_ba": ("DeltaNet ba", "the gated DeltaNet's fused b, a projections (in_proj_ba)"),
+    "l_lin_qkv": ("DeltaNet qkv", "the gated DeltaNet's q, k, v projections (in_proj_qkv)"),
+    "l_lin_z": ("DeltaNet z", "the gated DeltaNet's output-gate projections (in_proj_z)"),
+    "l_lin_b": ("DeltaNet b", "the gated DeltaNet's write-strength projections (in_proj_b)"),
+    "l_lin_a": ("DeltaNet a", "the gated DeltaNet's decay projections (in_proj_a)"),
+    "l_lin_out": ("DeltaNet out", "the gated DeltaNet's output projections (out_proj)"),
+    "l_conv_in": ("conv in", "LFM2's short-convolution input projections (in_proj)"),
+    "l_conv_out": ("conv out", "LFM2's short-convolution output projections (out_proj)"),
+    "l_latent_in": ("latent in", "Nemotron-H's projections to the experts' latent width (fc1_latent_proj)"),
+    "l_latent_out": ("latent out", "Nemotron-H's projections back from the latent width (fc2_latent_proj)"),
+    "l_project_in": ("project_in", "OPT's projection of the word embeddings into d_model"),
+    "l_project_out": ("project_out", "OPT's projection from d_model back to the word-embedding width"),
+}
+LORA_MORE_SYMBOLS: dict[str, sp.Symbol] = {name: sp.Symbol(name, **_SWITCH) for name in LORA_MORE_ROLES}
 #: 1 for DoRA (a magnitude vector per adapted layer), 0 for plain LoRA.
 dora = sp.Symbol("x_dora", **_SWITCH)
 #: 1 when the frozen base is stored in NF4 (QLoRA), 0 when it is in the setup's dtype.
@@ -480,7 +513,9 @@ NOTATION: tuple[Notation, ...] = (
     Notation(lora_up, "LoRA on up", "1 if LoRA adapts the first (up) feed-forward projections"),
     Notation(lora_down, "LoRA on down", "1 if LoRA adapts the second (down) feed-forward projections"),
     Notation(lora_router, "LoRA on router", "1 if LoRA adapts the router of a mixture of experts"),
-    Notation(lora_experts, "LoRA on experts", "1 if LoRA adapts the 3-d expert tensors (peft's target_parameters)"),
+    Notation(lora_experts, "LoRA on experts", "1 if LoRA adapts the 3-d expert gate/up tensors (peft's target_parameters)"),
+    *(Notation(LORA_MORE_SYMBOLS[name], f"LoRA on {short}", f"1 if LoRA adapts {what}")
+      for name, (short, what) in LORA_MORE_ROLES.items()),
     Notation(dora, "DoRA", "1 for DoRA (a magnitude vector per adapted layer), 0 for LoRA"),
     Notation(qlora, "QLoRA", "1 if the frozen base is stored in NF4 (QLoRA), 0 if in the setup's dtype"),
     Notation(paged_optimizer, "paged optimizer", "1 if the optimizer states are paged to CPU RAM on demand"),
