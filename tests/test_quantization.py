@@ -74,13 +74,15 @@ def test_bitsandbytes_int8_state_dict():
 
 
 @pytest.mark.parametrize("dtype", ["fp32", "bf16"])
-def test_torchao_int8_weight_only_state_dict(dtype):
+@pytest.mark.parametrize("tied", [False, True])
+def test_torchao_int8_weight_only_state_dict(dtype, tied):
     pytest.importorskip("torchao")
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
 
-    model = ms.serving_model(LLAMA, dtype)
-    quantize_(model, Int8WeightOnlyConfig())  # every nn.Linear, the output layer included
-    assert _estimate(LLAMA, "torchao-int8wo", dtype)["serving/weights"] == ms.state_dict_bytes(model)
+    data = {**LLAMA, "tie_word_embeddings": tied}
+    model = ms.serving_model(data, dtype)
+    quantize_(model, Int8WeightOnlyConfig())  # every nn.Linear, the output layer included (tied: a new int8 copy)
+    assert _estimate(data, "torchao-int8wo", dtype)["serving/weights"] == ms.state_dict_bytes(model)
 
 
 def test_gptq_and_awq_layouts_by_hand():

@@ -44,8 +44,8 @@ GPTQ, AWQ and GGUF files quantize every expert's matrices.  torchao replaces
 Checked against bitsandbytes on the CPU for every model type of chapter 14's
 zoo (int8, NF4, FP4, NF4 with double quantization); chapter 14's families
 get those formats only (:func:`everybyte.pipeline.quantized_unavailable`).
-torchao quantizes a tied output layer too (a new int8 copy beside the
-embedding), which the term leaves out: it holds for untied output layers.
+torchao quantizes a tied output layer too: it becomes a new int8 copy beside
+the embedding, which stays in the setup's dtype (counted; checked tied and untied).
 """
 
 from __future__ import annotations
@@ -164,7 +164,10 @@ def format_bytes(name: str, family: str = "llama") -> sp.Expr:
     for kind, (size_block, size) in GGUF_TYPES.items():
         schemes[f"gguf-{kind}"] = (_gguf(size_block, size), block + experts + router + head + _embeddings(family), 4)
     per_matrix, packed, unquantized = schemes[name]
-    return _packed(packed, per_matrix) + unquantized * (ref("parameters") - weight_elements(packed))
+    total = _packed(packed, per_matrix) + unquantized * (ref("parameters") - weight_elements(packed))
+    if name == "torchao-int8wo":  # a tied output layer becomes a new int8 copy; the embedding stays as it was
+        total += _packed(tuple(replace(x, present=1 - x.present) for x in head), per_matrix)
+    return total
 
 
 def quantized_weight_terms(family: str = "llama") -> list[Term]:
