@@ -169,6 +169,10 @@
       const parts = ["base_weights", "adapter_weights", "adapter_gradients", "optimizer_states"]
         .map((k) => part(info, `finetuning/${k}`, out[k])).filter((p) => p.bytes > 0n);
       if (out.activations !== null) parts.push(part(info, "finetuning/activations", out.activations));
+      if (out.activations_upper_bound) {
+        note("Saved activations: an upper bound (the full step's less what no LoRA step saves; chapter 17 follows " +
+             "the llama family's LoRA step tensor by tensor).");
+      }
       let total = sum(parts);
       if (out.peak !== null) {
         if (out.peak > total) parts.push(part(info, "finetuning/step_peak", out.peak - total, "other tensors at the peak"));

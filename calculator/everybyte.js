@@ -804,24 +804,47 @@
              w_fmt: s.weights === "auto" ? 0n : BigInt(1 + keys(D.WEIGHT_FORMATS).indexOf(s.weights)) };
   }
 
-  function lora_roles(lora, family) {
-    check.choice("family", family, keys(D.LORA_MODULES));
-    if (lora.targets.length === 1 && lora.targets[0] === "all-linear") return D.ALL_LINEAR[family];
-    const modules = D.LORA_MODULES[family];
+  function lora_roles(lora, model_type) {
+    check.choice("model_type", model_type, keys(D.LORA_MODULES));
+    const family = D.MODEL_TYPES[model_type].family;
+    const where = family === model_type ? `the ${model_type} family` : `${model_type} (the ${family} family)`;
+    const modules = D.LORA_MODULES[model_type];
+    const mamba = D.PEFT_MAMBA.includes(model_type);
+    if (lora.targets.length === 1 && lora.targets[0] === "all-linear") {
+      if (mamba) {
+        fail(`targets: peft 0.21.2 refuses all-linear on ${model_type}: module 'out_proj' is incompatible with ` +
+             "Mamba-based models (incompatible modules: out_proj, conv1d); name the modules instead " +
+             `(${keys(modules).filter((m) => m !== "out_proj").join(", ")})`);
+      }
+      return D.ALL_LINEAR[model_type];
+    }
     const missing = lora.targets.filter((t) => !has(modules, t));
     if (missing.length) {
-      fail(`targets ${missing.join(", ")} match no module of the ${family} family; its linear layers are ` +
+      fail(`targets ${missing.join(", ")} match no module of ${where}; its linear layers are ` +
            `${keys(modules).join(", ")} (or all-linear)`);
+    }
+    if (mamba && lora.targets.includes("out_proj")) {
+      fail(`targets: peft 0.21.2 refuses out_proj on ${model_type}: it is incompatible with Mamba-based models ` +
+           "(incompatible modules: out_proj, conv1d)");
+    }
+    for (const [fused, parts] of Object.entries(D.PEFT_MOE_CONVERSION[model_type] || {})) {
+      const named = parts.filter((p) => lora.targets.includes(p));
+      if (named.length > 0 && named.length < parts.length) {
+        fail(`targets: peft 0.21.2 cannot convert ${named.join(", ")} without also targeting ` +
+             `${parts.filter((p) => !named.includes(p)).join(", ")} because they are fused into ${fused} ` +
+             `(${model_type}'s 3-d expert tensor)`);
+      }
     }
     const roles = [];
     for (const target of lora.targets) for (const r of modules[target]) if (!roles.includes(r)) roles.push(r);
     return roles;
   }
 
-  function lora_values(lora, family = null) {
-    const on = new Set(family !== null ? lora_roles(lora, family) : []);
-    if (lora.dora && (on.has("l_experts") || on.has("l_router"))) {
-      fail("dora: peft 0.21.2 refuses DoRA on Mixtral's router and 3-d expert tensors, which it adapts as " +
+  function lora_values(lora, model_type = null) {
+    const on = new Set(model_type !== null ? lora_roles(lora, model_type) : []);
+    if (lora.dora && has(D.PEFT_MOE_CONVERSION, model_type) &&
+        (on.has("l_experts") || on.has("l_experts_down") || on.has("l_router"))) {
+      fail(`dora: peft 0.21.2 refuses DoRA on ${model_type}'s router and 3-d expert tensors, which it adapts as ` +
            "parameters (lora.ParamWrapper does not work with use_dora=True); target the attention projections instead");
     }
     const out = { r_lora: lora.rank };
@@ -889,25 +912,61 @@
   function linears_unavailable(config) {
     const family = config.family.name;
     if (D.LINEAR_FAMILIES.includes(family)) return null;
-    return `${config.model_type} is chapter 14's ${family} family, whose linear layers are not yet mapped for LoRA, ` +
-           `quantized weights, tensor or pipeline parallelism and the serving working memory (mapped: the ` +
-           `${D.LINEAR_FAMILIES.join(", ")} layouts)`;
+    return `${config.model_type} is chapter 14's ${family} family, whose linear layers are not yet mapped for ` +
+           `tensor or pipeline parallelism, the serving working memory and the GPTQ, AWQ, torchao and GGUF ` +
+           `formats (mapped: the ${D.LINEAR_FAMILIES.join(", ")} layouts; LoRA and the bitsandbytes formats ` +
+           `are mapped for every family)`;
+  }
+
+  function lora_unavailable(config) {
+    if (has(D.LORA_MODULES, config.model_type)) return null;
+    return `peft's module names of ${config.model_type} are not mapped (mapped: ${keys(D.LORA_MODULES).join(", ")})`;
+  }
+
+  function quantized_unavailable(config, fmt) {
+    if (D.LINEAR_FAMILIES.includes(config.family.name)) return null;
+    if (!D.CHECKED_FORMATS.includes(fmt)) {
+      return `${fmt} is counted for the chapter 12 layouts only (${D.LINEAR_FAMILIES.join(", ")}); chapter 14's ` +
+             `families have the bitsandbytes formats ${D.CHECKED_FORMATS.join(", ")}`;
+    }
+    if (D.LINEAR_ROUTERS.includes(config.model_type)) {
+      return `${config.model_type}'s router is an nn.Linear module that bitsandbytes packs; the terms keep it in ` +
+             "16 bits";
+    }
+    return null;
   }
 
   function _refuse_unmapped(config, setup, note) {
-    const asked = [];
-    if (setup.lora !== null) asked.push("lora");
-    if (setup.serving !== null && setup.serving.weights !== "auto") asked.push("weights");
-    for (const name of ["tp", "pp", "ep"]) if (setup.parallel[name] > 1n) asked.push(name);
+    if (setup.lora !== null && lora_unavailable(config)) {
+      fail(`lora: not available for this model; ${lora_unavailable(config)}`);
+    }
+    for (const [name, fmt] of [["quant", setup.lora !== null && setup.lora.quant ? "nf4-dq" : null],
+                               ["weights", setup.serving !== null ? setup.serving.weights : null]]) {
+      const why = fmt !== null && fmt !== "auto" ? quantized_unavailable(config, fmt) : null;
+      if (why) fail(`${name}: not available for this model; ${why}`);
+    }
+    const asked = ["tp", "pp", "ep"].filter((name) => setup.parallel[name] > 1n);
     if (asked.length) fail(`${asked[0]}: not available for this model; ${note}`);
   }
 
   const _linear_keys = (ks) => ks.filter((key) => D.LINEAR_PREFIXES.some((p) => key === p || key.startsWith(p + "/")));
   const _kv_keys = (ks) => ks.filter((key) => key === "kv_cache" || key.startsWith("kv_cache/"));
-  function _withheld(family, seeds) {
+  const _cut = (values) => (values.x_qlora || 0n) === 0n ? D.QLORA_ONLY : [];
+  function _withheld(family, seeds, cut = []) {
     const out = new Set(seeds);
-    for (const [key, , , , , , refs] of infos(family)) if (refs.some((r) => out.has(r))) out.add(key);
+    for (const [key, , , , , , refs] of infos(family)) {
+      if (refs.some((r) => out.has(r) && !cut.some(([k, c]) => k === key && c === r))) out.add(key);
+    }
     return out;
+  }
+  // The keys the linear map does not cover for config: LoRA's and the checked formats' are left out.
+  function _linear_seeds(config, ks) {
+    let seeds = _linear_keys(ks);
+    if (lora_unavailable(config) === null) {
+      seeds = seeds.filter((k) => !D.LORA_PREFIXES.some((p) => k === p || k.startsWith(p + "/")));
+    }
+    return seeds.filter((k) => !(k.startsWith("quantized_weights/") &&
+                                 quantized_unavailable(config, k.slice("quantized_weights/".length)) === null));
   }
 
   function symbol_values(config, workload = null, setup = null) {
@@ -916,7 +975,7 @@
     if (setup !== null) {
       Object.assign(values, setup_values(setup));
       if (workload !== null && values.D_train === 0n) values.D_train = workload.batch * workload.seq;
-      if (setup.lora !== null) Object.assign(values, lora_values(setup.lora, config.family.name));
+      if (setup.lora !== null) Object.assign(values, lora_values(setup.lora, config.model_type));
       if (workload !== null) {
         Object.assign(values, serving_values(setup.serving || D.SERVING_DEFAULTS, values.b_dtype, workload.seq));
       }
@@ -971,8 +1030,8 @@
     linear_note = linears_unavailable(config);
     let seeds = [];
     if (kv_note) seeds = seeds.concat(_kv_keys(keys(info)));
-    if (linear_note) seeds = seeds.concat(_linear_keys(keys(info)));
-    const withheld = seeds.length ? _withheld(family, seeds) : new Set();
+    if (linear_note) seeds = seeds.concat(_linear_seeds(config, keys(info)));
+    const withheld = seeds.length ? _withheld(family, seeds, _cut(values)) : new Set();
     for (const k of D.KEPT) withheld.delete(k);
     const numbers = {};
     for (const key of keys(info)) if (key in all && !withheld.has(key)) numbers[key] = all[key];
@@ -1107,9 +1166,10 @@
     if (key in est.bytes) return null;
     if (!(key in est.info)) return est.activations_note;
     const family = est.config.family.name;
-    for (const [note, seed] of [[est.kv_cache_note, _kv_keys(keys(est.info))], [est.linears_note, _linear_keys(keys(est.info))]]) {
+    for (const [note, seed] of [[est.kv_cache_note, _kv_keys(keys(est.info))],
+                                [est.linears_note, _linear_seeds(est.config, keys(est.info))]]) {
       if (note) {
-        const withheld = _withheld(family, seed);
+        const withheld = _withheld(family, seed, _cut(est.values));
         for (const k of D.KEPT) withheld.delete(k);
         if (withheld.has(key)) return note;
       }
@@ -1250,7 +1310,9 @@
              optimizer_states: est.at("finetuning/optimizer_states"),
              paged_optimizer_states: est.at("finetuning/paged_optimizer_states"),
              activations: est.get("finetuning/activations"), peak: est.get("finetuning/step_peak"),
-             note: est.activations_note };
+             note: est.activations_note,
+             // chapter 17 follows the llama family's LoRA step tensor by tensor; elsewhere an upper bound
+             activations_upper_bound: est.get("finetuning/step_peak") !== null && cfg.family.name !== "llama" };
   }
 
   // everybyte.options.Parallelism and everybyte.ranks

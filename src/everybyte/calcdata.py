@@ -4,7 +4,7 @@ The calculator (``calculator.md``, ``calculator/everybyte.js``) reads configs,
 presets and setups exactly as the package does.  Its formulas are generated
 (:mod:`everybyte.codegen`); the tables it needs besides (every model type's key
 map, defaults, fixed fields and derive description, the families, the presets'
-config files, dtypes, optimizers, accelerators, weight formats, LoRA modules,
+config files, dtypes, optimizers, accelerators, weight formats, LoRA modules and peft's rules,
 the defaults of every option) are written here from the package's own objects,
 never retyped.  :func:`javascript_source` is what ``make generate`` writes;
 ``tests/test_generated.py`` fails while the committed file differs from it.
@@ -85,7 +85,7 @@ def _commands() -> dict:
 
 def data() -> dict:
     """Every table the calculator reads, by name."""
-    from . import cli, config, families, hf, hardware, knobs, options, pipeline, presets, ranks, units
+    from . import cli, config, families, hf, hardware, knobs, linear_names, options, pipeline, presets, ranks, units
 
     model_types = {}
     for name, entry in families.MODEL_TYPES.items():
@@ -150,9 +150,15 @@ def data() -> dict:
         "LORA_MODULES": knobs.LORA_MODULES,
         "ALL_LINEAR": knobs.ALL_LINEAR,
         "PAGEABLE": knobs.PAGEABLE,
+        "PEFT_MAMBA": linear_names.PEFT_MAMBA,
+        "PEFT_MOE_CONVERSION": linear_names.PEFT_MOE_CONVERSION,
+        "LINEAR_ROUTERS": linear_names.LINEAR_ROUTERS,
         "ACCELERATORS": {name: a.as_dict() for name, a in hardware.ACCELERATORS.items()},
         "LINEAR_FAMILIES": pipeline.LINEAR_FAMILIES,
         "LINEAR_PREFIXES": pipeline._LINEAR_PREFIXES,
+        "LORA_PREFIXES": pipeline._LORA_PREFIXES,
+        "CHECKED_FORMATS": pipeline.CHECKED_FORMATS,
+        "QLORA_ONLY": pipeline._QLORA_ONLY,
         "KEPT": pipeline._KEPT,
         "REPORTED": ranks.REPORTED,
         "MAX_DIGITS": cli.MAX_DIGITS,
