@@ -47,7 +47,7 @@ tensor_parallel_states = 16 * N / t
 #: parallelism, all 16-bit.  As in the paper it assumes d_ff = 4 d_model (the 34
 #: comes from that) and leaves out the layer norms' fp32 mean and 1/std
 #: (16 B S bytes per layer), so it equals the ``korthikanti`` setting of
-#: :func:`llm_memory.memory.layer_activation_memory` divided by t only up to those.
+#: :func:`everybyte.memory.layer_activation_memory` divided by t only up to those.
 tensor_sequence_parallel_layer_activations = KORTHIKANTI_LAYER_ACTIVATIONS / t
 
 # c) gradient checkpointing ------------------------------------------------------------------
