@@ -171,7 +171,7 @@
       if (out.activations !== null) parts.push(part(info, "finetuning/activations", out.activations));
       if (out.activations_upper_bound) {
         note("Saved activations: an upper bound (the full step's less what no LoRA step saves; chapter 17 follows " +
-             "the llama family's LoRA step tensor by tensor).");
+             "the LoRA step of the llama, Qwen3 and OLMo 2 families tensor by tensor).");
       }
       let total = sum(parts);
       if (out.peak !== null) {

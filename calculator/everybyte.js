@@ -1311,8 +1311,9 @@
              paged_optimizer_states: est.at("finetuning/paged_optimizer_states"),
              activations: est.get("finetuning/activations"), peak: est.get("finetuning/step_peak"),
              note: est.activations_note,
-             // chapter 17 follows the llama family's LoRA step tensor by tensor; elsewhere an upper bound
-             activations_upper_bound: est.get("finetuning/step_peak") !== null && cfg.family.name !== "llama" };
+             // chapter 17 follows these families' LoRA step tensor by tensor; elsewhere an upper bound
+             activations_upper_bound: est.get("finetuning/step_peak") !== null &&
+               !D.LORA_STEP_FAMILIES.includes(cfg.family.name) };
   }
 
   // everybyte.options.Parallelism and everybyte.ranks

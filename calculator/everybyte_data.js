@@ -63,6 +63,7 @@
     LORA_PREFIXES: ["lora", "finetuning"],
     CHECKED_FORMATS: ["int8", "nf4", "fp4", "nf4-dq"],
     QLORA_ONLY: [["finetuning/base_weights", "quantized_weights/nf4-dq"]],
+    LORA_STEP_FAMILIES: ["llama", "qwen3", "olmo2"],
     KEPT: ["serving/weights"],
     REPORTED: {"parameters": "parallel/parameters", "gradients": "parallel/gradients", "optimizer_states": "parallel/optimizer_states", "activations": "parallel/activations", "peak": "parallel/peak"},
     MAX_DIGITS: 1000n,

@@ -187,3 +187,16 @@ def test_every_model_type_has_peft_names_for_tensors_of_its_familys_map():
         for x, t in zip(eb.linears.family_linears(family), tensors, strict=True):  # in the table's order
             assert x.tensor == t.name and x.present == t.present, (family, x.tensor)
             assert sympy.expand(x.count * x.d_in * x.d_out - t.count * t.numel) == 0, (family, x.tensor)
+
+
+@pytest.mark.parametrize("model_type", eb.families.LORA_STEP_FAMILIES)
+def test_lora_step_saved_bytes_of_the_derived_families(model_type):
+    # Qwen3 and OLMo 2 follow the llama rules (q/k norms, OLMo 2's output norms); down_proj alone saves no
+    # SiLU tensors in layer 0 (nothing below needs a gradient there).
+    data = {"model_type": model_type, "hidden_size": 96, "num_attention_heads": 6, "num_key_value_heads": 2,
+            "head_dim": 20, "intermediate_size": 200, "num_hidden_layers": 3, "vocab_size": 1009}
+    cfg = eb.from_hf_config(data)
+    for targets in (("down_proj",), ("k_proj", "o_proj")):
+        model = ms.peft_model(data, 4, list(targets))
+        est = eb.estimate(cfg, eb.Workload(2, 16), eb.Setup(lora=LoRA(4, targets)))
+        assert eb.measure.saved_tensor_bytes(model, 2, 16) == est["finetuning/activations"], targets

@@ -159,6 +159,7 @@ def data() -> dict:
         "LORA_PREFIXES": pipeline._LORA_PREFIXES,
         "CHECKED_FORMATS": pipeline.CHECKED_FORMATS,
         "QLORA_ONLY": pipeline._QLORA_ONLY,
+        "LORA_STEP_FAMILIES": families.LORA_STEP_FAMILIES,
         "KEPT": pipeline._KEPT,
         "REPORTED": ranks.REPORTED,
         "MAX_DIGITS": cli.MAX_DIGITS,

@@ -26,7 +26,7 @@ import json
 import os
 import sys
 
-from . import presets
+from . import families, presets
 from .config import ModelConfig
 from .hf import from_hf_config
 from .options import (
@@ -490,9 +490,9 @@ def _finetune(args) -> str:
            "optimizer_states": est["finetuning/optimizer_states"],
            "paged_optimizer_states": est["finetuning/paged_optimizer_states"],
            "activations": est.get("finetuning/activations"), "peak": peak, "note": est.activations_note,
-           # chapter 17 follows the llama family's LoRA step tensor by tensor; elsewhere the full step's
+           # chapter 17 follows these families' LoRA step tensor by tensor; elsewhere the full step's
            # saved tensors less what no LoRA step saves are an upper bound
-           "activations_upper_bound": peak is not None and cfg.family.name != "llama"}
+           "activations_upper_bound": peak is not None and cfg.family.name not in families.LORA_STEP_FAMILIES}
     if args.json:
         return json.dumps(out)
     share = 100 * out["trainable_parameters"] / out["all_parameters"]

@@ -1191,6 +1191,11 @@ SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(MODEL_TYPES)
 
 
 #: Causal-LM model types of transformers 5.24 the package refuses, and why (chapter 14).
+#: The families whose LoRA step chapter 17 derives tensor by tensor (the llama rules, with q/k norms and
+#: OLMo 2's output norms), measured within 0.1 % of MemTracker; elsewhere the full step's saved tensors
+#: less what no LoRA step saves, an upper bound (``everybyte.finetuning``).
+LORA_STEP_FAMILIES: tuple[str, ...] = ("llama", "qwen3", "olmo2")
+
 REFUSED: dict[str, str] = {
     "gemma3n_text": "Gemma 3n's AltUp streams (several copies of the residual stream with learned prediction and "
                     "correction coefficients), LAuReL low-rank residuals, per-layer input embeddings and key/value "

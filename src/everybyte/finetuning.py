@@ -25,9 +25,10 @@ optimizer states in fp32 (peft keeps adapters in fp32); paged optimizer
 states are bitsandbytes' unified memory, which the driver may move to CPU RAM,
 so they are counted apart from the card.  A frozen layer saves no input for a
 weight gradient: the saved activations are the full step's accounting
-(:mod:`everybyte.activations`) with those tensors taken out (llama family,
-:func:`activation_terms`), or the full step's less what no LoRA step saves, an
-upper bound (the other families with an accounting).
+(:mod:`everybyte.activations`) with those tensors taken out (the llama, Qwen3
+and OLMo 2 families, ``families.LORA_STEP_FAMILIES``: :func:`activation_terms`),
+or the full step's less what no LoRA step saves, an upper bound (the other
+families with an accounting).
 """
 
 from __future__ import annotations
@@ -104,8 +105,24 @@ def _llama_lora_rules() -> dict[str, tuple[sp.Expr, sp.Expr]]:
         "layer/norm_2/normalized": (0, L),
         "layer/mlp/input": (_any(lora_gate, lora_up), L),
         # SiLU input, SiLU output and the up projection stay; the down projection's input only if it is adapted.
-        "layer/mlp/activation": ((3 + lora_down) / sp.Integer(4), L),
+        # In layer 0 the first three only if a gradient must pass the MLP's input side (attention, gate or up
+        # adapted there).
+        "layer/mlp/activation": (sp.Rational(1, 4), (L - 1) * (3 + lora_down)
+                                 + 3 * _any(attention_adapted, lora_gate, lora_up) + lora_down),
         "final_norm/input": (1, 1), "final_norm/statistics": (1, 1), "final_norm/normalized": (0, 1),
+        # q/k norms (Qwen3, OLMo 2): their input carries the gradient to an adapted q or k projection, or on
+        # to the layers below; their normalized copies served only their frozen weights.
+        "layer/q_norm/input": (1, L - 1 + lora_q), "layer/q_norm/statistics": (1, L - 1 + lora_q),
+        "layer/q_norm/normalized": (0, L),
+        "layer/k_norm/input": (1, L - 1 + lora_k), "layer/k_norm/statistics": (1, L - 1 + lora_k),
+        "layer/k_norm/normalized": (0, L),
+        # OLMo 2's norms of the attention and MLP outputs: their input carries the gradient into the branch.
+        "layer/norm_attention_out/input": (1, L - 1 + attention_adapted),
+        "layer/norm_attention_out/statistics": (1, L - 1 + attention_adapted),
+        "layer/norm_attention_out/normalized": (0, L),
+        "layer/norm_mlp_out/input": (1, L - 1 + _any(attention_adapted, lora_gate, lora_up, lora_down)),
+        "layer/norm_mlp_out/statistics": (1, L - 1 + _any(attention_adapted, lora_gate, lora_up, lora_down)),
+        "layer/norm_mlp_out/normalized": (0, L),
     }
 
 
@@ -119,7 +136,7 @@ _ANY_FAMILY = {"input_ids": (0, 1), "lm_head/input": (0, 1), "layer/weight_copie
 def activation_terms(family: str) -> list[Term]:
     """What one LoRA step saves for backward: ``finetuning/activations/...`` and their total.
 
-    For the llama family the full step's accounting with :func:`_llama_lora_rules` applied and the
+    For ``families.LORA_STEP_FAMILIES`` the full step's accounting with :func:`_llama_lora_rules` applied and the
     adapters' own ``(B, S, r)`` inputs of ``B`` (exact in fp32 with eager attention for targets that
     include an attention projection); for the other families the full step's accounting less
     :data:`_ANY_FAMILY` (an upper bound).  In 16 bits the accounting is autocast's (an fp32 residual
@@ -128,7 +145,7 @@ def activation_terms(family: str) -> list[Term]:
     from . import activations
 
     full = activations.saved_tensor_terms(families.FAMILIES[family].activations)
-    rules = {**_ANY_FAMILY, **(_llama_lora_rules() if family == "llama" else {})}
+    rules = {**_ANY_FAMILY, **(_llama_lora_rules() if family in families.LORA_STEP_FAMILIES else {})}
     out = []
     for term in full:
         key = term.key.removeprefix("activations/")
