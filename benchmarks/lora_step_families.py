@@ -5,9 +5,10 @@
 For one odd configuration of each model type below (tests/zoo_cases.py), peft
 0.21.2 with rank 4 on q_proj and v_proj (or the type's first two modules), fp32,
 eager attention, B = 2, S = 32: MemTracker's peak of the second step beside the
-package's ``finetuning/step_peak``.  The llama family's LoRA rules are derived
-(chapter 17); the other families get the full step's accounting less what no
-LoRA step saves, an upper bound, and this prints by how much.  About 30 s.
+package's ``finetuning/step_peak``.  The LoRA rules of the llama, Qwen3 and
+OLMo 2 families are derived (chapter 17, ``families.LORA_STEP_FAMILIES``); the
+other families get the full step's accounting less what no LoRA step saves, an
+upper bound, and this prints by how much.  About 30 s.
 """
 
 import sys
