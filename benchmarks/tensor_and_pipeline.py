@@ -11,12 +11,9 @@ saved activations beside the package's per-device terms, and the differences the
 chapter "Training across many devices" explains.  About 2 minutes on 2 cores.
 """
 
-import argparse
-import json
 import sys
-import time
-from pathlib import Path
 
+import _stored_table
 import everybyte as eb
 from everybyte.distributed import measure_ranks, run_setup
 
@@ -57,22 +54,12 @@ def rows():
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "book" / "data"
-                                             / "tensor_and_pipeline.json"))
-    args = parser.parse_args()
-    start = time.time()
-    table = rows()
+def summary(table) -> str:
     states = ("parameters", "gradients", "optimizer_states")
     pp = [r for r in table if r["strategy"] == "pp"]
     exact = sum(all(r["package"][k] == r["measured"][k] for k in states) for r in pp)
-    Path(args.out).write_text(json.dumps({"command": "python benchmarks/tensor_and_pipeline.py",
-                                          "torch": __import__("torch").__version__, "rows": table}, indent=1) + "\n")
-    print(f"{len(table)} rank rows in {time.time() - start:.0f} s; pipeline stages with exact states: "
-          f"{exact}/{len(pp)}; wrote {args.out}")
-    return 0
+    return f"pipeline stages with exact states: {exact}/{len(pp)}"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_stored_table.main(__file__, __doc__, rows, summary))

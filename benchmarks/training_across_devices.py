@@ -11,13 +11,10 @@ ZeRO-2/3 estimators and Megatron-LM's weight-and-optimizer formula.  Writes the
 table the chapter "Training across many devices" shows (about 5 minutes on 2 cores).
 """
 
-import argparse
 import itertools
-import json
 import sys
-import time
-from pathlib import Path
 
+import _stored_table
 import everybyte as eb
 from everybyte import estimators, measure
 from everybyte.distributed import measure_ranks, run_setup
@@ -73,25 +70,13 @@ def rows():
     return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "book" / "data"
-                                             / "training_across_devices.json"))
-    args = parser.parse_args()
-    start = time.time()
-    table = rows()
-    exact_states = sum(all(r["package"][k] == r["measured"][k] for k in ("parameters", "gradients",
-                                                                          "optimizer_states"))
-                       for r in table if r["strategy"] == "fsdp2")
-    within = sum(abs(r["package"]["peak"] - r["measured"]["peak"]) <= 0.01 * r["measured"]["peak"] for r in table
-                 if r["strategy"] == "fsdp2")
-    fsdp = sum(r["strategy"] == "fsdp2" for r in table)
-    Path(args.out).write_text(json.dumps({"command": "python benchmarks/training_across_devices.py",
-                                          "torch": __import__("torch").__version__, "rows": table}, indent=1) + "\n")
-    print(f"{len(table)} rank rows in {time.time() - start:.0f} s; FSDP2: states exact on {exact_states}/{fsdp}, "
-          f"peak within 1 % on {within}/{fsdp}; wrote {args.out}")
-    return 0
+def summary(table) -> str:
+    fsdp = [r for r in table if r["strategy"] == "fsdp2"]
+    exact = sum(all(r["package"][k] == r["measured"][k] for k in ("parameters", "gradients", "optimizer_states"))
+                for r in fsdp)
+    within = sum(abs(r["package"]["peak"] - r["measured"]["peak"]) <= 0.01 * r["measured"]["peak"] for r in fsdp)
+    return f"FSDP2: states exact on {exact}/{len(fsdp)}, peak within 1 % on {within}/{len(fsdp)}"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_stored_table.main(__file__, __doc__, rows, summary))

@@ -93,12 +93,7 @@
       end += 1;
       end = skip(s, end);
       let value;
-      try {
-        [value, end] = scanOnce(s, end);
-      } catch (error) {
-        if (error instanceof StopIteration) throw new JSONDecodeError("Expecting value", s, error.value);
-        throw error;
-      }
+      [value, end] = scanValue(s, end);
       pairs.set(key, value);  // a repeated key: the last value wins, in the first key's place (as a Python dict)
       let nextchar = end < s.length ? s[end] : "";
       if (nextchar !== "" && WS.includes(nextchar)) { end = skip(s, end + 1); nextchar = end < s.length ? s[end] : ""; }
@@ -113,6 +108,16 @@
     return [pairs, end];
   }
 
+  // A value inside an object or an array: where none starts, Python says "Expecting value" at that place.
+  function scanValue(s, end) {
+    try {
+      return scanOnce(s, end);
+    } catch (error) {
+      if (error instanceof StopIteration) throw new JSONDecodeError("Expecting value", s, error.value);
+      throw error;
+    }
+  }
+
   function parseArray(s, end) {
     const values = [];
     let next = s.slice(end, end + 1);
@@ -120,12 +125,7 @@
     if (next === "]") return [values, end + 1];
     for (;;) {
       let value;
-      try {
-        [value, end] = scanOnce(s, end);
-      } catch (error) {
-        if (error instanceof StopIteration) throw new JSONDecodeError("Expecting value", s, error.value);
-        throw error;
-      }
+      [value, end] = scanValue(s, end);
       values.push(value);
       next = s.slice(end, end + 1);
       if (next !== "" && WS.includes(next)) { end = skip(s, end + 1); next = s.slice(end, end + 1); }

@@ -118,6 +118,29 @@ def _storage_bytes(tensors) -> int:
     return sum(seen.values())
 
 
+def _autocast(run):  # pragma: no cover - runs in a child process
+    """bf16 autocast on the CPU for a bf16 run (fp32 weights), else nothing."""
+    import contextlib
+
+    import torch
+
+    return torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
+
+
+def _stepper(forward_backward, module, optimizer):  # pragma: no cover - runs in a child process
+    """A training step (``forward_backward``, then the optimizer) and the dict its recorded gradient bytes go to."""
+    gradients = {}
+
+    def step(record=False):
+        forward_backward()
+        if record:  # the gradients as the backward pass leaves them, before the optimizer frees them
+            gradients["bytes"] = _storage_bytes(p.grad for p in module.parameters() if p.grad is not None)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step, gradients
+
+
 def _optimizer_state_bytes(states) -> int:
     """Distinct storages of AdamW's ``exp_avg``, ``exp_avg_sq`` and ``step`` tensors."""
     return _storage_bytes(v for state in states.values() for k, v in state.items()
@@ -194,17 +217,14 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
         external = (model, optimizer.optim if strategy == "zero1" else optimizer)
     generator = torch.Generator().manual_seed(0 if strategy == "tp" else rank)  # tensor-parallel ranks share a batch
     ids = torch.randint(0, data_vocab(model), (run["batch"], run["seq"]), generator=generator)
-    autocast = torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
-    gradients = {}
+    autocast = _autocast(run)
 
-    def step(record=False):
+    def forward_backward():
         with autocast:
             loss = trained(input_ids=ids, labels=ids).loss
         loss.backward()
-        if record:
-            gradients["bytes"] = _storage_bytes(p.grad for p in model.parameters() if p.grad is not None)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+
+    step, gradients = _stepper(forward_backward, model, optimizer)
 
     step()
     if external:  # after the first step: MemTracker counts the optimizer states that exist when it is told of them
@@ -227,8 +247,6 @@ def _one_run(rank, world, data, run) -> dict:  # pragma: no cover - runs in a ch
 
 
 def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs in a child process
-    import contextlib
-
     import torch
     from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
@@ -238,7 +256,7 @@ def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs i
     per_stage = layers // world
     stage_module = _Stage(model, rank * per_stage, (rank + 1) * per_stage, rank == 0, rank == world - 1)
     stage = PipelineStage(stage_module, rank, world, torch.device("cpu"))
-    autocast = torch.autocast("cpu", torch.bfloat16) if run["dtype"] == "bf16" else contextlib.nullcontext()
+    autocast = _autocast(run)
 
     def loss_fn(logits, targets):  # the causal-LM loss transformers computes, in fp32
         return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1).float(), targets[:, 1:].flatten())
@@ -248,9 +266,8 @@ def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs i
     optimizer = torch.optim.AdamW(stage_module.parameters(), lr=1e-4)
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(0, data_vocab(model), (run["batch"] * run["microbatches"], run["seq"]), generator=generator)
-    gradients = {}
 
-    def step(record=False):
+    def forward_backward():  # the schedule runs every micro-batch's forward and backward
         with autocast:
             if rank == 0:
                 schedule.step(ids, target=ids if world == 1 else None)
@@ -258,10 +275,8 @@ def _pipeline_run(rank, world, model, run) -> dict:  # pragma: no cover - runs i
                 schedule.step(target=ids, losses=[])
             else:
                 schedule.step()
-        if record:
-            gradients["bytes"] = _storage_bytes(p.grad for p in stage_module.parameters() if p.grad is not None)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+
+    step, gradients = _stepper(forward_backward, stage_module, optimizer)
 
     step()
     saved = _SavedPeak(set(stage_module.parameters()))

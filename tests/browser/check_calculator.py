@@ -43,13 +43,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(HERE))
 
 from everybyte import calcdata, cli, families, knobs, options, pipeline, presets  # noqa: E402
 from zoo_cases import ODD  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
+from check_html import offline_page  # noqa: E402  (tests/browser: the same offline browser)
 
 #: The one console error not of the calculator: pydata-sphinx-theme logs it on every page of the book in a fresh
 #: browser profile (no theme mode stored yet), then stores "auto".
@@ -399,18 +398,8 @@ async def run_page(html: Path, all_cases) -> tuple[list, list[str]]:
 
     problems: list[str] = []
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        context = await browser.new_context(viewport={"width": 1280, "height": 1600}, service_workers="block")
-
-        async def route(route, request):
-            if request.url.startswith("file://"):
-                await route.continue_()
-            else:
-                problems.append(f"network request {request.resource_type} {request.url}")
-                await route.abort("internetdisconnected")
-
-        await context.route("**/*", route)
-        page = await context.new_page()
+        browser, page = await offline_page(
+            pw, lambda request: problems.append(f"network request {request.resource_type} {request.url}"))
         page.on("pageerror", lambda exc: problems.append(f"uncaught error: {str(exc)[:300]}"))
         page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text[:300]}")
                 if msg.type in ("error", "warning") and not msg.text.startswith(THEME_MODE) else None)
